@@ -1,0 +1,111 @@
+"""Loading training cases (Markdown with YAML front matter) and the programs file, with errors naming file and field."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from service.rubrics.schemas import Text
+
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n(.*)\Z", re.DOTALL)
+
+
+class CaseError(ValueError):
+    """A case or program file that does not validate."""
+
+
+class TrainingCase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    title: str = Field(min_length=1)
+    language: str = "zh"
+    dimensions: list[str] = Field(min_length=1)
+    programs: list[str] = Field(min_length=1)
+    format: str
+    level: str
+    duration_minutes: int = Field(gt=0)
+    body: str = Field(min_length=1)
+
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+
+    def embedding_text(self) -> str:
+        return f"{self.title}\n{self.body}"
+
+
+class Measure(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    zh: str
+    en: str
+    dimensions: list[str] = Field(default_factory=list)
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+class Program(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: Text
+    summary: Text
+    measures: list[Measure]
+
+
+def _fields(error: ValidationError) -> str:
+    return "; ".join(f"field {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
+
+
+def load_case(path: Path) -> TrainingCase:
+    text = path.read_text(encoding="utf-8")
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        raise CaseError(f"{path}: no front matter (the file must start with a '---' block)")
+    try:
+        meta = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as error:
+        raise CaseError(f"{path}: front matter is not valid YAML: {error}") from None
+    if not isinstance(meta, dict):
+        raise CaseError(f"{path}: front matter must be a mapping")
+    try:
+        return TrainingCase.model_validate({**meta, "body": match.group(2).strip()})
+    except ValidationError as error:
+        raise CaseError(f"{path}: {_fields(error)}") from None
+
+
+def load_cases(cases_dir: Path, known_dimensions: set[str], known_programs: set[str]) -> list[TrainingCase]:
+    cases: list[TrainingCase] = []
+    seen: dict[str, Path] = {}
+    for path in sorted(cases_dir.glob("*.md")):
+        case = load_case(path)
+        if case.id in seen:
+            raise CaseError(f"{path}: case id {case.id!r} is already used by {seen[case.id]}")
+        unknown = sorted(set(case.dimensions) - known_dimensions)
+        if unknown:
+            raise CaseError(f"{path}: field dimensions: unknown {unknown}")
+        unknown = sorted(set(case.programs) - known_programs)
+        if unknown:
+            raise CaseError(f"{path}: field programs: unknown {unknown} (known: {sorted(known_programs)})")
+        seen[case.id] = path
+        cases.append(case)
+    return cases
+
+
+def load_programs(path: Path) -> dict[str, Program]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise CaseError(f"{path}: {error}") from None
+    programs = {}
+    for program_id, item in (data or {}).items():
+        try:
+            programs[program_id] = Program.model_validate({**item, "id": program_id})
+        except ValidationError as error:
+            raise CaseError(f"{path}: {program_id}: {_fields(error)}") from None
+    return programs

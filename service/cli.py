@@ -1,0 +1,185 @@
+"""The ``iceberg`` command: assess transcripts, build portraits, serve the API, run the demo, manage cases."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from service.cases.library import CaseError
+from service.context import ServiceContext
+from service.llm.bundled_weights import WeightsError
+from service.llm.local_server import LocalServerError
+from service.rubrics.loader import RubricError
+from service.scoring.schemas import Assessment
+from service.transcripts.parsing import TranscriptError, load_transcript_file
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def assess_files(ctx: ServiceContext, files: list[Path], agent_id: str | None = None) -> tuple[list[Assessment], int]:
+    """Score the files one by one with a progress line each; returns the assessments and how many files failed."""
+    assessments: list[Assessment] = []
+    failures = 0
+    started = time.perf_counter()
+    for index, path in enumerate(files, start=1):
+        prefix = f"[{index}/{len(files)}] {path.name}"
+        try:
+            transcript = load_transcript_file(path, agent_id)
+        except TranscriptError as error:
+            failures += 1
+            _say(f"{prefix}: skipped: {error}")
+            continue
+        t0 = time.perf_counter()
+        assessment = ctx.assessor.assess(transcript)
+        assessments.append(assessment)
+        took = time.perf_counter() - t0
+        if assessment.status == "scored":
+            scores = " ".join(f"{s.criterion_id}={s.score if s.score is not None else '-'}" for s in assessment.scores)
+            how = "cached" if assessment.cached else f"{took:.1f} s"
+            _say(f"{prefix} ({transcript.agent_id}): scored ({how}) {scores}")
+        else:
+            failures += 1
+            _say(f"{prefix} ({transcript.agent_id}): FAILED: {assessment.error}")
+        remaining = len(files) - index
+        if remaining and not assessment.cached:
+            per = (time.perf_counter() - started) / index
+            _say(f"    about {per * remaining / 60:.1f} min left")
+    return assessments, failures
+
+
+def _cmd_assess(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    assessments, failures = assess_files(ctx, [Path(f) for f in args.files], args.agent)
+    if args.json:
+        print(json.dumps([a.model_dump(mode="json") for a in assessments], ensure_ascii=False, indent=2))
+    return 1 if failures else 0
+
+
+def _cmd_portrait(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    from service.publishing import write_portraits
+
+    portraits = write_portraits(ctx, Path(args.out), args.agents or None, args.lang)
+    if not portraits:
+        _say("no scored assessments yet: run `iceberg assess FILE...` first")
+        return 1
+    for p in portraits:
+        where = p.program.name if p.program else f"not yet placeable ({p.placement.calls_needed} more calls needed)"
+        _say(f"{p.agent_id}: {where}")
+    _say(f"wrote {len(portraits)} portraits and team.html to {args.out}")
+    return 0
+
+
+def _cmd_demo(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    from service.llm.provider import model_name
+    from service.publishing import write_portraits
+
+    files = sorted(p for p in ctx.settings.examples_dir.glob("transcripts/*") if p.suffix in (".json", ".txt"))
+    if not files:
+        _say(f"no example transcripts in {ctx.settings.examples_dir / 'transcripts'}")
+        return 1
+    ctx.cases  # check the rubric, programs and case library before minutes of scoring
+    _say(f"Iceberg demo: scoring {len(files)} example calls with {model_name(ctx.settings)} "
+         f"(rubric {ctx.rubric.version}, prompt {ctx.prompt.version}); data in {ctx.settings.data_dir}")
+    if not ctx.settings.llm_model:
+        _say("Starting the bundled local model (the first run joins its weights into the data folder)...")
+    started = time.perf_counter()
+    _, failures = assess_files(ctx, files)
+    _say(f"scoring took {time.perf_counter() - started:.0f} s")
+    out = Path(args.out)
+    portraits = write_portraits(ctx, out, lang=args.lang)
+    _say("")
+    for p in portraits:
+        axes = p.placement.axes
+        where = (f"{p.quadrant_name} -> {p.program.name}" if p.program
+                 else f"not yet placeable ({p.placement.calls_needed} more calls needed)")
+        _say(f"  {p.agent_name or p.agent_id:<6} ability {axes['ability'].score!s:>5}  cognition "
+             f"{axes['cognition'].score!s:>5}  {where}")
+    _say("")
+    _say(f"Team page:  {(out / 'team.html').resolve()}")
+    _say(f"Portraits:  {(out / 'agents').resolve()}/<agent_id>.html and .json")
+    _say("Browse them live with `iceberg serve` and open http://127.0.0.1:8000/")
+    return 1 if failures else 0
+
+
+def _cmd_serve(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.web.app import create_app
+
+    uvicorn.run(create_app(ctx), host=args.host, port=args.port)
+    return 0
+
+
+def _cmd_cases(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    if args.cases_command == "reindex":
+        from service.cases.retrieval import CaseIndex
+
+        report = CaseIndex(ctx.settings.chroma_dir).sync(ctx.cases)
+        _say(f"cases: {report.added} added, {report.updated} updated, {report.removed} removed, "
+             f"{report.unchanged} unchanged")
+        return 0
+    for match in ctx.case_index.search(args.query, k=args.k, program=args.program):
+        print(f"{match.similarity:.3f}  {match.case_id}  {match.title}  ({match.reason})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="iceberg", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("assess", help="score transcript files (JSON or plain text) and store the assessments")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--agent", help="agent id for files that do not name one (overrides the file's)")
+    p.add_argument("--json", action="store_true", help="print the assessments as a JSON array on stdout")
+    p.set_defaults(func=_cmd_assess)
+
+    p = sub.add_parser("portrait", help="write portraits (HTML and JSON) from stored assessments")
+    p.add_argument("agents", nargs="*", metavar="AGENT_ID", help="default: every assessed agent")
+    p.add_argument("--out", default="iceberg-portraits")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.set_defaults(func=_cmd_portrait)
+
+    p = sub.add_parser("demo", help="score the bundled examples and write portraits and a team page")
+    p.add_argument("--out", default="iceberg-demo")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("serve", help="run the HTTP API and pages")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("cases", help="the training-case library")
+    cases_sub = p.add_subparsers(dest="cases_command", required=True)
+    cases_sub.add_parser("reindex", help="sync the vector index with knowledge/cases (changed cases only)")
+    q = cases_sub.add_parser("search", help="find cases for a description of weak behaviour")
+    q.add_argument("query")
+    q.add_argument("-k", type=int, default=3)
+    q.add_argument("--program", choices=["lead_goose", "forging_soul", "strengthening_base", "leaving_tail"])
+    p.set_defaults(func=_cmd_cases)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    ctx = ServiceContext()
+    try:
+        return args.func(ctx, args)
+    except (RubricError, CaseError, WeightsError, LocalServerError) as error:
+        _say(f"error: {error}")
+        return 2
+    except KeyboardInterrupt:
+        _say("interrupted: what was scored so far is stored")
+        return 130
+    finally:
+        from service.llm.provider import stop_local_servers
+
+        stop_local_servers()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Settings, read from ``ICEBERG_*`` environment variables, every one with a working default.
+
+The defaults are the embedded setup: SQLite and chromadb under ``ICEBERG_DATA_DIR`` and the bundled local model.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ICEBERG_", extra="ignore")
+
+    data_dir: Path = Field(default=Path.home() / ".iceberg", description="Database, vector store and model cache.")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite in data_dir when unset.")
+
+    # A litellm model name (e.g. "openai/gpt-4o-mini", "deepseek/deepseek-chat"). Unset: the bundled local model.
+    llm_model: str | None = None
+    llm_api_base: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout_s: float = 300.0
+    llm_max_output_tokens: int = 700
+    llm_temperature: float = 0.0
+
+    # Which bundled GGUF runs when llm_model is unset.
+    local_model: str = "qwen2.5-coder-1.5b"
+    local_threads: int = 0  # 0: all cores
+    local_context: int = 4096
+    local_parallel: int = 1
+
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    rubrics_dir: Path = PROJECT_ROOT / "rubrics"
+    knowledge_dir: Path = PROJECT_ROOT / "knowledge"
+    examples_dir: Path = PROJECT_ROOT / "examples"
+
+    cases_per_portrait: int = 3
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'iceberg.sqlite3'}"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.data_dir / "models"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

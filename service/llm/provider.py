@@ -1,0 +1,35 @@
+"""Which model answers: the configured litellm model, or the bundled local one started on first use."""
+
+from __future__ import annotations
+
+from service.config import Settings
+from service.llm.completion import ModelEndpoint
+from service.llm.local_server import LocalModelServer
+
+_local_servers: dict[str, LocalModelServer] = {}
+
+
+def model_name(settings: Settings) -> str:
+    """The model's name as recorded on assessments, known without starting anything."""
+    return settings.llm_model or f"openai/{settings.local_model}"
+
+
+def resolve_endpoint(settings: Settings) -> ModelEndpoint:
+    if settings.llm_model:
+        return ModelEndpoint(
+            model=settings.llm_model,
+            api_base=settings.llm_api_base,
+            api_key=settings.llm_api_key,
+            timeout_s=settings.llm_timeout_s,
+        )
+    server = _local_servers.get(settings.local_model)
+    if server is None:
+        server = _local_servers[settings.local_model] = LocalModelServer(settings)
+    return ModelEndpoint(
+        model=server.litellm_model, api_base=server.api_base(), api_key="sk-local", timeout_s=settings.llm_timeout_s
+    )
+
+
+def stop_local_servers() -> None:
+    for server in _local_servers.values():
+        server.stop()

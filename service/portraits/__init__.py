@@ -1,0 +1,1 @@
+"""Portraits: what a supervisor reads about an agent (JSON and HTML), and the team page."""

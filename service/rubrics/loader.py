@@ -1,0 +1,76 @@
+"""Loading rubric YAML files into a validated ``Rubric`` with a content-derived version."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from service.rubrics.schemas import CompetencyModel, Criterion, Rubric
+
+
+class RubricError(ValueError):
+    """A rubric file that does not validate; the message names the file and the field."""
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RubricError(f"{path}: no such file") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "somewhere"
+        raise RubricError(f"{path}: invalid YAML at {where}: {getattr(error, 'problem', error)}") from None
+
+
+def _fields(error: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(file)'}: {e['msg']}" for e in error.errors())
+
+
+def rubric_version(model_data: Any, criteria_data: list[Any]) -> str:
+    """A short digest of the rubric's content: same content, same version, wherever the files live."""
+    canonical = json.dumps([model_data, criteria_data], ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def load_rubric(rubrics_dir: Path) -> Rubric:
+    model_path = rubrics_dir / "model.yaml"
+    model_data = _read_yaml(model_path)
+    try:
+        model = CompetencyModel.model_validate(model_data)
+    except ValidationError as error:
+        raise RubricError(f"{model_path}: {_fields(error)}") from None
+
+    criteria: list[Criterion] = []
+    criteria_data: list[Any] = []
+    seen: dict[str, Path] = {}
+    criteria_files = sorted((rubrics_dir / "criteria").glob("*.yaml"))
+    if not criteria_files:
+        raise RubricError(f"{rubrics_dir / 'criteria'}: no criteria files (*.yaml)")
+    for path in criteria_files:
+        data = _read_yaml(path)
+        if not isinstance(data, dict) or "dimension" not in data or not isinstance(data.get("criteria"), list):
+            raise RubricError(f"{path}: expected 'dimension: <id>' and a 'criteria:' list")
+        dimension = data["dimension"]
+        if dimension not in model.dimensions:
+            raise RubricError(f"{path}: dimension {dimension!r} is not in {model_path.name} (known: {sorted(model.dimensions)})")
+        if model.axis_of(dimension) is None:
+            raise RubricError(f"{path}: dimension {dimension!r} is on no axis in {model_path.name}")
+        for index, item in enumerate(data["criteria"]):
+            if not isinstance(item, dict):
+                raise RubricError(f"{path}: criteria[{index}] is not a mapping")
+            try:
+                criterion = Criterion.model_validate({**item, "dimension": dimension})
+            except ValidationError as error:
+                raise RubricError(f"{path}: criteria[{index}] ({item.get('id', '?')}): {_fields(error)}") from None
+            if criterion.id in seen:
+                raise RubricError(f"{path}: criterion id {criterion.id!r} is already defined in {seen[criterion.id]}")
+            seen[criterion.id] = path
+            criteria.append(criterion)
+        criteria_data.append(data)
+    return Rubric(model=model, criteria=tuple(criteria), version=rubric_version(model_data, criteria_data))

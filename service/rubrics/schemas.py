@@ -1,0 +1,133 @@
+"""The rubric model. Validation lives here so that a bad rubric file fails at load with the field named."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+AxisName = Literal["ability", "cognition"]
+AXES: tuple[AxisName, AxisName] = ("ability", "cognition")
+LEVELS = (1, 2, 3, 4, 5)
+
+
+class Text(BaseModel):
+    """A text in Chinese (first) and English."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+class Criterion(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    dimension: str
+    name: Text
+    description: Text
+    about: Literal["agent", "customer", "call"] = "agent"
+    weight: float = Field(default=1.0, gt=0)
+    levels: dict[int, Text]
+
+    @field_validator("levels")
+    @classmethod
+    def _every_level_described(cls, levels: dict[int, Text]) -> dict[int, Text]:
+        missing = [lvl for lvl in LEVELS if lvl not in levels]
+        extra = [lvl for lvl in levels if lvl not in LEVELS]
+        if missing:
+            raise ValueError(f"levels {missing} are not described (every level 1-5 needs zh and en)")
+        if extra:
+            raise ValueError(f"levels {extra} are outside the 1-5 scale")
+        return dict(sorted(levels.items()))
+
+
+class Axis(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Text
+    weights: dict[str, float]
+
+    @field_validator("weights")
+    @classmethod
+    def _weights_sum_to_one(cls, weights: dict[str, float]) -> dict[str, float]:
+        if not weights:
+            raise ValueError("an axis needs at least one dimension")
+        if any(w <= 0 for w in weights.values()):
+            raise ValueError("dimension weights must be positive")
+        total = sum(weights.values())
+        if abs(total - 1.0) > 0.01:
+            raise ValueError(f"dimension weights sum to {total:.3f}; they must sum to 1.0")
+        return weights
+
+
+class QuadrantRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ability: Literal["high", "low"]
+    cognition: Literal["high", "low"]
+    program: str
+
+
+class CompetencyModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    name: Text
+    scale: dict[str, int]
+    dimensions: dict[str, Text]
+    axes: dict[AxisName, Axis]
+    thresholds: dict[AxisName, float]
+    min_assessed_calls: int = Field(default=3, ge=1)
+    quadrants: dict[str, QuadrantRule]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "CompetencyModel":
+        if set(self.axes) != set(AXES):
+            raise ValueError(f"axes must be exactly {list(AXES)}, got {sorted(self.axes)}")
+        for axis_name, axis in self.axes.items():
+            unknown = sorted(set(axis.weights) - set(self.dimensions))
+            if unknown:
+                raise ValueError(f"axes.{axis_name}.weights: unknown dimensions {unknown}")
+        placed = [d for axis in self.axes.values() for d in axis.weights]
+        doubled = sorted({d for d in placed if placed.count(d) > 1})
+        if doubled:
+            raise ValueError(f"dimensions {doubled} are on both axes; each belongs to one")
+        for axis_name in AXES:
+            if axis_name not in self.thresholds:
+                raise ValueError(f"thresholds.{axis_name} is missing")
+            if not 0 <= self.thresholds[axis_name] <= 100:
+                raise ValueError(f"thresholds.{axis_name} must be within 0-100")
+        combos = {(q.ability, q.cognition) for q in self.quadrants.values()}
+        if len(combos) != 4 or len(self.quadrants) != 4:
+            raise ValueError("quadrants must name each high/low combination of ability and cognition exactly once")
+        return self
+
+    def axis_of(self, dimension: str) -> AxisName | None:
+        for axis_name, axis in self.axes.items():
+            if dimension in axis.weights:
+                return axis_name
+        return None
+
+
+class Rubric(BaseModel):
+    """A loaded, validated rubric: the model, its criteria in file order, and a version derived from content."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: CompetencyModel
+    criteria: tuple[Criterion, ...]
+    version: str
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        for criterion in self.criteria:
+            if criterion.id == criterion_id:
+                return criterion
+        raise KeyError(criterion_id)
+
+    def criteria_of(self, dimension: str) -> list[Criterion]:
+        return [c for c in self.criteria if c.dimension == dimension]

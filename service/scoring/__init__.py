@@ -1,0 +1,1 @@
+"""Scoring a transcript against a rubric: prompt, model answer, evidence check, assessment."""

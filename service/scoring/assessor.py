@@ -1,0 +1,148 @@
+"""Turning one transcript into a stored assessment: redaction -> prompt -> model -> validated scores -> evidence.
+
+A transcript is never dropped: whatever fails, an assessment with status ``failed`` and a reason is stored and
+returned, and the model calls made are logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.config import Settings
+from service.llm.completion import ModelCall, ModelCallError, ModelEndpoint, complete_json
+from service.llm.provider import model_name, resolve_endpoint
+from service.redaction import redact_transcript
+from service.rubrics.schemas import Rubric
+from service.scoring.evidence import check_evidence, has_support
+from service.scoring.prompt import AssessmentPrompt, answer_schema
+from service.scoring.schemas import Assessment, CriterionAnswer, CriterionScore
+from service.storage import repository
+from service.transcripts.schemas import Transcript
+
+_ANSWER = TypeAdapter(dict[str, CriterionAnswer])
+
+
+def cache_key(transcript: Transcript, rubric_version: str, prompt_version: str, model: str) -> str:
+    return hashlib.sha256(
+        "|".join([transcript.content_hash(), rubric_version, prompt_version, model]).encode()
+    ).hexdigest()
+
+
+class AnswerError(ValueError):
+    """The model's answer does not match the schema; the message says how."""
+
+
+def parse_answer(text: str, rubric: Rubric) -> dict[str, CriterionAnswer]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise AnswerError(f"the model's answer is not valid JSON ({error.msg} at char {error.pos})") from None
+    try:
+        answer = _ANSWER.validate_python(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise AnswerError(f"the model's answer fails the schema at {where}: {first['msg']}") from None
+    missing = [c.id for c in rubric.criteria if c.id not in answer]
+    if missing:
+        raise AnswerError(f"the model's answer has no score for {missing}")
+    return answer
+
+
+def build_scores(answer: dict[str, CriterionAnswer], masked: Transcript, rubric: Rubric, source: str) -> list[CriterionScore]:
+    scores = []
+    for criterion in rubric.criteria:
+        item = answer[criterion.id]
+        evidence = check_evidence(item.evidence(), masked, criterion)
+        scores.append(
+            CriterionScore(
+                criterion_id=criterion.id,
+                dimension=criterion.dimension,
+                score=item.score,
+                rationale=item.why,
+                evidence=evidence,
+                needs_review=item.score is not None and not has_support(evidence),
+                source=source,
+            )
+        )
+    return scores
+
+
+def confidence_of(scores: list[CriterionScore]) -> float | None:
+    scored = [s for s in scores if s.score is not None]
+    if not scored:
+        return None
+    return round(sum(not s.needs_review for s in scored) / len(scored), 3)
+
+
+@dataclass
+class Assessor:
+    settings: Settings
+    rubric: Rubric
+    prompt: AssessmentPrompt
+    sessions: sessionmaker[Session]
+    endpoint_factory: Callable[[Settings], ModelEndpoint] = resolve_endpoint
+
+    def assess(self, transcript: Transcript) -> Assessment:
+        model = model_name(self.settings)
+        key = cache_key(transcript, self.rubric.version, self.prompt.version, model)
+        with self.sessions.begin() as session:
+            repository.save_transcript(session, transcript)
+            cached = repository.find_scored_assessment(session, key)
+        if cached:
+            return cached.model_copy(update={"cached": True})
+
+        masked, redactions = redact_transcript(transcript)
+        assessment_id = uuid.uuid4().hex
+        base = dict(
+            id=assessment_id,
+            transcript_id=transcript.id,
+            agent_id=transcript.agent_id,
+            agent_name=transcript.agent_name,
+            team_id=transcript.team_id,
+            call_time=transcript.time,
+            rubric_version=self.rubric.version,
+            prompt_version=self.prompt.version,
+            model=model,
+            redactions=dict(redactions),
+            created_at=datetime.now(timezone.utc),
+        )
+        call: ModelCall | None = None
+        try:
+            endpoint = self.endpoint_factory(self.settings)
+            text, call = complete_json(
+                endpoint,
+                self.prompt.messages(self.rubric, masked),
+                answer_schema(self.rubric, masked),
+                schema_name="assessment",
+                max_tokens=self.settings.llm_max_output_tokens,
+                temperature=self.settings.llm_temperature,
+            )
+            answer = parse_answer(text, self.rubric)
+        except ModelCallError as error:
+            call = error.call
+            assessment = Assessment(status="failed", error=str(error), **base)
+        except AnswerError as error:
+            if call:
+                call.outcome = "invalid_answer"
+                call.error = str(error)
+            assessment = Assessment(status="failed", error=str(error), **base)
+        except Exception as error:  # the local server failing to start, a bad endpoint: still recorded, not lost
+            assessment = Assessment(status="failed", error=f"{type(error).__name__}: {error}", **base)
+        else:
+            scores = build_scores(answer, masked, self.rubric, source=f"model:{model}")
+            assessment = Assessment(status="scored", scores=scores, confidence=confidence_of(scores), **base)
+
+        with self.sessions.begin() as session:
+            repository.save_assessment(session, assessment, key)
+            if call:
+                repository.log_model_call(session, call, transcript.id, assessment_id)
+        return assessment

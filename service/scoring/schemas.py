@@ -1,0 +1,70 @@
+"""What the model must answer, and the assessment we keep after checking it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EvidenceStatus = Literal["verified", "repointed", "unverified", "not_agent"]
+AssessmentStatus = Literal["scored", "failed"]
+
+
+class AnswerEvidence(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    turn: int
+    quote: str
+
+
+class CriterionAnswer(BaseModel):
+    """One criterion as the model answers it: evidence, rationale, then the score (null: no basis, turn 0)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    turn: int = Field(ge=0)
+    quote: str
+    why: str
+    score: int | None = Field(ge=1, le=5)
+
+    def evidence(self) -> list[AnswerEvidence]:
+        if self.turn == 0 or not self.quote.strip():
+            return []
+        return [AnswerEvidence(turn=self.turn, quote=self.quote)]
+
+
+class Evidence(BaseModel):
+    turn: int
+    quote: str
+    status: EvidenceStatus
+    cited_turn: int | None = Field(default=None, description="The turn the model cited, when it was re-pointed.")
+
+
+class CriterionScore(BaseModel):
+    criterion_id: str
+    dimension: str
+    score: int | None = Field(description="1-5, or null when the call gives no basis (not assessable).")
+    rationale: str
+    evidence: list[Evidence]
+    needs_review: bool = Field(description="True when the score has no verified evidence: never shown as fact.")
+    source: str = Field(description="Where the score came from, e.g. 'model:openai/qwen2.5-coder-1.5b'.")
+
+
+class Assessment(BaseModel):
+    id: str
+    transcript_id: str
+    agent_id: str
+    agent_name: str | None = None
+    team_id: str | None = None
+    call_time: datetime | None = None
+    status: AssessmentStatus
+    error: str | None = None
+    rubric_version: str
+    prompt_version: str
+    model: str
+    scores: list[CriterionScore] = Field(default_factory=list)
+    confidence: float | None = Field(default=None, description="Share of scored criteria with verified evidence.")
+    redactions: dict[str, int] = Field(default_factory=dict)
+    created_at: datetime
+    cached: bool = Field(default=False, description="True when served from an earlier identical assessment.")

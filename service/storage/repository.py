@@ -1,0 +1,110 @@
+"""Reading and writing the domain objects. Callers pass a session; a unit of work commits once."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.llm.completion import ModelCall
+from service.scoring.schemas import Assessment
+from service.storage.tables import AssessmentRow, ModelCallRow, TranscriptRow
+from service.transcripts.schemas import Transcript
+
+
+def save_transcript(session: Session, transcript: Transcript) -> None:
+    row = session.get(TranscriptRow, transcript.id)
+    body = transcript.model_dump(mode="json")
+    if row is None:
+        session.add(
+            TranscriptRow(
+                id=transcript.id,
+                agent_id=transcript.agent_id,
+                team_id=transcript.team_id,
+                content_hash=transcript.content_hash(),
+                body=body,
+            )
+        )
+    else:
+        row.agent_id, row.team_id, row.body = transcript.agent_id, transcript.team_id, body
+        row.content_hash = transcript.content_hash()
+
+
+def get_transcript(session: Session, transcript_id: str) -> Transcript | None:
+    row = session.get(TranscriptRow, transcript_id)
+    return Transcript.model_validate(row.body) if row else None
+
+
+def find_scored_assessment(session: Session, cache_key: str) -> Assessment | None:
+    row = session.scalar(
+        select(AssessmentRow).where(AssessmentRow.cache_key == cache_key, AssessmentRow.status == "scored")
+    )
+    return Assessment.model_validate(row.body) if row else None
+
+
+def save_assessment(session: Session, assessment: Assessment, cache_key: str) -> None:
+    """Store or replace the assessment for this cache key (a failed one is replaced when a retry succeeds)."""
+    row = session.scalar(select(AssessmentRow).where(AssessmentRow.cache_key == cache_key))
+    body = assessment.model_dump(mode="json")
+    if row is None:
+        session.add(
+            AssessmentRow(
+                id=assessment.id,
+                cache_key=cache_key,
+                transcript_id=assessment.transcript_id,
+                agent_id=assessment.agent_id,
+                team_id=assessment.team_id,
+                status=assessment.status,
+                rubric_version=assessment.rubric_version,
+                prompt_version=assessment.prompt_version,
+                model=assessment.model,
+                body=body,
+            )
+        )
+    else:
+        row.id, row.status, row.body = assessment.id, assessment.status, body
+        row.agent_id, row.team_id, row.transcript_id = assessment.agent_id, assessment.team_id, assessment.transcript_id
+
+
+def log_model_call(
+    session: Session, call: ModelCall, transcript_id: str | None, assessment_id: str | None
+) -> None:
+    session.add(
+        ModelCallRow(
+            transcript_id=transcript_id,
+            assessment_id=assessment_id,
+            model=call.model,
+            prompt_hash=call.prompt_hash,
+            request=call.request,
+            response_text=call.response_text,
+            prompt_tokens=call.prompt_tokens,
+            completion_tokens=call.completion_tokens,
+            cached_tokens=call.cached_tokens,
+            latency_ms=call.latency_ms,
+            cost_usd=call.cost_usd,
+            outcome=call.outcome,
+            error=call.error,
+        )
+    )
+
+
+def agent_assessments(session: Session, agent_id: str, rubric_version: str | None = None) -> list[Assessment]:
+    """The agent's scored assessments, oldest call first; one per transcript (the newest for that transcript)."""
+    query = select(AssessmentRow).where(AssessmentRow.agent_id == agent_id, AssessmentRow.status == "scored")
+    if rubric_version:
+        query = query.where(AssessmentRow.rubric_version == rubric_version)
+    latest: dict[str, Assessment] = {}
+    for row in session.scalars(query.order_by(AssessmentRow.created_at)):
+        latest[row.transcript_id] = Assessment.model_validate(row.body)
+    return sorted(latest.values(), key=lambda a: (a.call_time is None, a.call_time, a.transcript_id))
+
+
+def list_agents(session: Session, team_id: str | None = None) -> list[tuple[str, str | None]]:
+    """(agent_id, team_id) of every agent with a scored assessment, optionally of one team."""
+    query = select(AssessmentRow.agent_id, AssessmentRow.team_id).where(AssessmentRow.status == "scored").distinct()
+    if team_id:
+        query = query.where(AssessmentRow.team_id == team_id)
+    return sorted({(a, t) for a, t in session.execute(query)})
+
+
+def model_calls(session: Session, transcript_id: str) -> list[ModelCallRow]:
+    return list(session.scalars(select(ModelCallRow).where(ModelCallRow.transcript_id == transcript_id)))

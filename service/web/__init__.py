@@ -1,0 +1,1 @@
+"""The HTTP API and the browsable pages. Nothing below this package imports it."""

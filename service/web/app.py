@@ -1,0 +1,76 @@
+"""FastAPI application: the JSON API for the QA platform and HTML pages for supervisors."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import FastAPI, HTTPException, Query
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from service import __version__
+from service.context import ServiceContext
+from service.portraits.rendering import render_portrait, render_team
+from service.portraits.schemas import Portrait, TeamView
+from service.scoring.schemas import Assessment
+from service.transcripts.schemas import Transcript
+
+Lang = Literal["zh", "en"]
+
+
+def create_app(context: ServiceContext | None = None) -> FastAPI:
+    ctx = context or ServiceContext()
+    app = FastAPI(
+        title="Iceberg",
+        version=__version__,
+        description="Competency assessment of contact-center agents from call transcripts.",
+    )
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post(
+        "/v1/assessments",
+        response_model=Assessment,
+        tags=["assessments"],
+        responses={502: {"model": Assessment, "description": "The model failed; the stored assessment says why."}},
+    )
+    def create_assessment(transcript: Transcript) -> JSONResponse:
+        """Score one transcript now (synchronously) and store it; the same content is never scored twice."""
+        assessment = ctx.assessor.assess(transcript)
+        status = 200 if assessment.status == "scored" else 502
+        return JSONResponse(assessment.model_dump(mode="json"), status_code=status)
+
+    @app.get("/v1/agents/{agent_id}/portrait", response_model=Portrait, tags=["portraits"])
+    def agent_portrait(agent_id: str, lang: Lang = "zh") -> Portrait:
+        portrait = ctx.portrait(agent_id, lang)
+        if portrait is None:
+            raise HTTPException(404, f"no scored assessments for agent {agent_id!r}")
+        return portrait
+
+    @app.get("/v1/teams/{team_id}", response_model=TeamView, tags=["portraits"])
+    def team(team_id: str, lang: Lang = "zh") -> TeamView:
+        view, portraits = ctx.team(team_id, lang)
+        if not portraits:
+            raise HTTPException(404, f"no assessed agents in team {team_id!r}")
+        return view
+
+    @app.get("/agents/{agent_id}", response_class=HTMLResponse, tags=["pages"])
+    def agent_page(agent_id: str, lang: Lang = Query("zh")) -> HTMLResponse:
+        portrait = ctx.portrait(agent_id, lang)
+        if portrait is None:
+            raise HTTPException(404, f"no scored assessments for agent {agent_id!r}")
+        team_href = f"/teams/{portrait.team_id}?lang={lang}" if portrait.team_id else f"/?lang={lang}"
+        return HTMLResponse(render_portrait(portrait, team_href=team_href))
+
+    @app.get("/teams/{team_id}", response_class=HTMLResponse, tags=["pages"])
+    def team_page(team_id: str, lang: Lang = Query("zh")) -> HTMLResponse:
+        view, _ = ctx.team(team_id, lang)
+        return HTMLResponse(render_team(view, agent_href=lambda a: f"/agents/{a}?lang={lang}"))
+
+    @app.get("/", response_class=HTMLResponse, tags=["pages"])
+    def all_agents_page(lang: Lang = Query("zh")) -> HTMLResponse:
+        view, _ = ctx.team(None, lang)
+        return HTMLResponse(render_team(view, agent_href=lambda a: f"/agents/{a}?lang={lang}"))
+
+    return app

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from service.config import PROJECT_ROOT, Settings
+from service.context import ServiceContext
+from tests.scripted_llm import ScriptedLLM
+
+EXAMPLES = PROJECT_ROOT / "examples" / "transcripts"
+SHARED = PROJECT_ROOT.parent / "shared"
+
+
+@pytest.fixture
+def scripted_llm() -> Iterator[ScriptedLLM]:
+    server = ScriptedLLM()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, scripted_llm: ScriptedLLM) -> Settings:
+    """Embedded defaults in a temporary data folder, with the scripted model standing in for the LLM."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        llm_model="openai/scripted",
+        llm_api_base=scripted_llm.api_base,
+        llm_api_key="sk-test",
+        llm_timeout_s=10,
+    )
+
+
+@pytest.fixture
+def context(settings: Settings) -> ServiceContext:
+    return ServiceContext(settings)
+
+
+@pytest.fixture
+def rubrics_copy(tmp_path: Path) -> Path:
+    """A writable copy of the rubric folder for tests that break it on purpose."""
+    target = tmp_path / "rubrics"
+    shutil.copytree(PROJECT_ROOT / "rubrics", target)
+    return target

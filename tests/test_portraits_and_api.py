@@ -1,0 +1,114 @@
+"""Portraits from stored assessments, served by a real uvicorn server, and the static files the CLI writes."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+import uvicorn
+
+from service.context import ServiceContext
+from service.publishing import write_portraits
+from service.transcripts.parsing import load_transcript_file
+from service.transcripts.schemas import Transcript
+from service.web.app import create_app
+from tests.conftest import EXAMPLES
+from tests.scripted_llm import ScriptedLLM, answer_from_schema, completion
+
+# The scripted model scores by agent behaviour it can see: rude words pull everything down.
+RUDE = ("你听不懂", "随便你", "自己去", "你自己", "说。", "喂")
+
+
+def _behaviour_score(cid: str, text: str) -> int:
+    return 1 if any(word in text for word in RUDE) else 5
+
+
+@pytest.fixture
+def assessed(context: ServiceContext, scripted_llm: ScriptedLLM) -> ServiceContext:
+    scripted_llm.handler = lambda r: (200, completion(answer_from_schema(r, _behaviour_score)), {})
+    for path in sorted(EXAMPLES.glob("*.json")):
+        assert context.assessor.assess(load_transcript_file(path)).status == "scored"
+    return context
+
+
+@pytest.fixture
+def server(assessed: ServiceContext) -> Iterator[str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(assessed), host="127.0.0.1", port=port, log_level="warning")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    uv.should_exit = True
+    thread.join(5)
+
+
+def test_portrait_places_agents_and_recommends_cases(assessed: ServiceContext) -> None:
+    good = assessed.portrait("A001")
+    poor = assessed.portrait("A004")
+    assert good and poor
+    assert good.placement.quadrant == "lead_goose" and good.program and good.program.name == "头雁工程"
+    assert poor.placement.quadrant == "leaving_tail"
+    assert poor.cases and all("leaving_tail" in c.programs for c in poor.cases)
+    assert poor.program and poor.program.measures
+    assert good.placement.assessed_calls == 3
+
+
+def test_api_serves_portraits_pages_and_assessments(server: str, scripted_llm: ScriptedLLM) -> None:
+    with httpx.Client(base_url=server, timeout=30) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        portrait = client.get("/v1/agents/A001/portrait").json()
+        assert portrait["placement"]["quadrant"] == "lead_goose"
+        assert client.get("/v1/agents/nobody/portrait").status_code == 404
+        page = client.get("/agents/A004?lang=en")
+        assert page.status_code == 200 and "Leaving the Tail" in page.text and "<svg" in page.text
+        team = client.get("/teams/T01")
+        assert team.status_code == 200 and "王晓雯" in team.text
+        spec = client.get("/openapi.json").json()
+        assert "/v1/assessments" in spec["paths"] and "Portrait" in spec["components"]["schemas"]
+
+        transcript = load_transcript_file(EXAMPLES / "C1002.json").model_copy(update={"id": "new-call"})
+        created = client.post("/v1/assessments", json=transcript.model_dump(mode="json"))
+        assert created.status_code == 200 and created.json()["status"] == "scored"
+        bad = client.post("/v1/assessments", json={"id": "x", "agent_id": "A1", "turns": []})
+        assert bad.status_code == 422
+        assert any(err["loc"][-1] == "turns" for err in bad.json()["detail"])
+
+        scripted_llm.handler = lambda r: (200, completion("not json"), {})
+        failing = transcript.model_copy(update={"id": "another", "turns": transcript.turns[:3]})
+        failed = client.post("/v1/assessments", json=failing.model_dump(mode="json"))
+        assert failed.status_code == 502 and "not valid JSON" in failed.json()["error"]
+
+
+def test_html_escapes_transcript_text(context: ServiceContext, scripted_llm: ScriptedLLM, tmp_path: Path) -> None:
+    for n in range(3):
+        hostile = Transcript(
+            id=f"x{n}", agent_id="A<script>", agent_name="<b>Eve</b>",
+            turns=[{"speaker": "agent", "text": f"您好<script>alert({n})</script>，请讲"}],
+        )
+        assert context.assessor.assess(hostile).status == "scored"
+    written = write_portraits(context, tmp_path / "out")
+    assert len(written) == 1
+    html = (tmp_path / "out" / "agents" / "A_script_.html").read_text(encoding="utf-8")
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;Eve" in html
+    team = (tmp_path / "out" / "team.html").read_text(encoding="utf-8")
+    assert "<b>Eve</b>" not in team
+
+
+def test_written_portraits_match_the_api_json(assessed: ServiceContext, tmp_path: Path) -> None:
+    portraits = write_portraits(assessed, tmp_path)
+    assert sorted(p.agent_id for p in portraits) == ["A001", "A002", "A003", "A004"]
+    data = json.loads((tmp_path / "agents" / "A002.json").read_text(encoding="utf-8"))
+    assert data == assessed.portrait("A002").model_dump(mode="json")
+    assert (tmp_path / "team.html").is_file() and (tmp_path / "agents" / "A002.html").is_file()
