@@ -32,7 +32,7 @@ def _behaviour_score(cid: str, text: str) -> int:
 @pytest.fixture
 def assessed(context: ServiceContext, scripted_llm: ScriptedLLM) -> ServiceContext:
     scripted_llm.handler = lambda r: (200, completion(answer_from_schema(r, _behaviour_score)), {})
-    for path in sorted(EXAMPLES.glob("*.json")):
+    for path in sorted(EXAMPLES.glob("*")):
         assert context.assessor.assess(load_transcript_file(path)).status == "scored"
     return context
 

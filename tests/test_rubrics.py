@@ -37,7 +37,7 @@ def _edit(path: Path, change) -> None:  # type: ignore[no-untyped-def]
 
 def test_missing_level_is_named(rubrics_copy: Path) -> None:
     _edit(rubrics_copy / "criteria" / "logic.yaml", lambda d: d["criteria"][0]["levels"].pop(4))
-    with pytest.raises(RubricError, match=r"logic.yaml: criteria\[0\] \(logic\): levels.*\[4\] are not described"):
+    with pytest.raises(RubricError, match=r"logic.yaml: criteria\[0\] \(logic\): field levels: .*levels \[4\] are not described"):
         load_rubric(rubrics_copy)
 
 

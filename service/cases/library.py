@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from service.validation import describe_validation_error
 from service.rubrics.schemas import Text
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n(.*)\Z", re.DOTALL)
@@ -58,9 +59,6 @@ class Program(BaseModel):
     measures: list[Measure]
 
 
-def _fields(error: ValidationError) -> str:
-    return "; ".join(f"field {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
-
 
 def load_case(path: Path) -> TrainingCase:
     text = path.read_text(encoding="utf-8")
@@ -76,7 +74,7 @@ def load_case(path: Path) -> TrainingCase:
     try:
         return TrainingCase.model_validate({**meta, "body": match.group(2).strip()})
     except ValidationError as error:
-        raise CaseError(f"{path}: {_fields(error)}") from None
+        raise CaseError(f"{path}: {describe_validation_error(error)}") from None
 
 
 def load_cases(cases_dir: Path, known_dimensions: set[str], known_programs: set[str]) -> list[TrainingCase]:
@@ -107,5 +105,5 @@ def load_programs(path: Path) -> dict[str, Program]:
         try:
             programs[program_id] = Program.model_validate({**item, "id": program_id})
         except ValidationError as error:
-            raise CaseError(f"{path}: {program_id}: {_fields(error)}") from None
+            raise CaseError(f"{path}: {program_id}: {describe_validation_error(error)}") from None
     return programs

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from service.validation import describe_validation_error
 from service.rubrics.schemas import CompetencyModel, Criterion, Rubric
 
 
@@ -28,9 +29,6 @@ def _read_yaml(path: Path) -> Any:
         raise RubricError(f"{path}: invalid YAML at {where}: {getattr(error, 'problem', error)}") from None
 
 
-def _fields(error: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(file)'}: {e['msg']}" for e in error.errors())
-
 
 def rubric_version(model_data: Any, criteria_data: list[Any]) -> str:
     """A short digest of the rubric's content: same content, same version, wherever the files live."""
@@ -44,7 +42,7 @@ def load_rubric(rubrics_dir: Path) -> Rubric:
     try:
         model = CompetencyModel.model_validate(model_data)
     except ValidationError as error:
-        raise RubricError(f"{model_path}: {_fields(error)}") from None
+        raise RubricError(f"{model_path}: {describe_validation_error(error)}") from None
 
     criteria: list[Criterion] = []
     criteria_data: list[Any] = []
@@ -67,7 +65,7 @@ def load_rubric(rubrics_dir: Path) -> Rubric:
             try:
                 criterion = Criterion.model_validate({**item, "dimension": dimension})
             except ValidationError as error:
-                raise RubricError(f"{path}: criteria[{index}] ({item.get('id', '?')}): {_fields(error)}") from None
+                raise RubricError(f"{path}: criteria[{index}] ({item.get('id', '?')}): {describe_validation_error(error)}") from None
             if criterion.id in seen:
                 raise RubricError(f"{path}: criterion id {criterion.id!r} is already defined in {seen[criterion.id]}")
             seen[criterion.id] = path

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from service.transcripts.schemas import Transcript
+from service.validation import describe_validation_error
 
 
 class TranscriptError(ValueError):
@@ -27,14 +28,6 @@ _SPEAKER_LABELS = {
 _TURN_LINE = re.compile(r"^\s*(坐席|客服|客户|agent|customer)\s*[:：]\s*(.*)$", re.IGNORECASE)
 _HEADER_LINE = re.compile(r"^\s*#\s*([A-Za-z_]+)\s*[:：]\s*(.*?)\s*$")
 _HEADER_FIELDS = {"id", "agent_id", "agent_name", "team_id", "channel", "time", "language", "reviewer_notes"}
-
-
-def describe_validation_error(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors():
-        location = ".".join(str(p) for p in item["loc"]) or "(document)"
-        parts.append(f"field {location}: {item['msg']}")
-    return "; ".join(parts)
 
 
 def transcript_from_dict(data: Any, source: str) -> Transcript:
