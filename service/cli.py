@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from service.cases.library import CaseError
@@ -15,6 +16,7 @@ from service.llm.local_server import LocalServerError
 from service.rubrics.loader import RubricError
 from service.scoring.schemas import Assessment
 from service.transcripts.parsing import TranscriptError, load_transcript_file
+from service.transcripts.schemas import Transcript
 
 
 def _say(message: str) -> None:
@@ -22,33 +24,48 @@ def _say(message: str) -> None:
 
 
 def assess_files(ctx: ServiceContext, files: list[Path], agent_id: str | None = None) -> tuple[list[Assessment], int]:
-    """Score the files one by one with a progress line each; returns the assessments and how many files failed."""
-    assessments: list[Assessment] = []
+    """Score the files with ``ICEBERG_LLM_CONCURRENCY`` calls in flight and a progress line per file.
+
+    Returns the assessments in file order and how many files failed (unreadable or not scored).
+    """
+    transcripts = []
     failures = 0
-    started = time.perf_counter()
-    for index, path in enumerate(files, start=1):
-        prefix = f"[{index}/{len(files)}] {path.name}"
+    for path in files:
         try:
-            transcript = load_transcript_file(path, agent_id)
+            transcripts.append(load_transcript_file(path, agent_id))
         except TranscriptError as error:
             failures += 1
-            _say(f"{prefix}: skipped: {error}")
-            continue
+            _say(f"skipped: {error}")
+    started = time.perf_counter()
+    assessments: list[Assessment] = []
+    done = 0
+    fresh_time = 0.0
+    fresh = 0
+
+    def score(transcript: Transcript) -> tuple[Transcript, Assessment, float]:
         t0 = time.perf_counter()
         assessment = ctx.assessor.assess(transcript)
-        assessments.append(assessment)
-        took = time.perf_counter() - t0
-        if assessment.status == "scored":
-            scores = " ".join(f"{s.criterion_id}={s.score if s.score is not None else '-'}" for s in assessment.scores)
-            how = "cached" if assessment.cached else f"{took:.1f} s"
-            _say(f"{prefix} ({transcript.agent_id}): scored ({how}) {scores}")
-        else:
-            failures += 1
-            _say(f"{prefix} ({transcript.agent_id}): FAILED: {assessment.error}")
-        remaining = len(files) - index
-        if remaining and not assessment.cached:
-            per = (time.perf_counter() - started) / index
-            _say(f"    about {per * remaining / 60:.1f} min left")
+        return transcript, assessment, time.perf_counter() - t0
+
+    workers = max(1, min(ctx.settings.llm_concurrency, len(transcripts)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for transcript, assessment, took in pool.map(score, transcripts):
+            done += 1
+            assessments.append(assessment)
+            prefix = f"[{done}/{len(transcripts)}] {transcript.id} ({transcript.agent_id})"
+            if assessment.status == "scored":
+                scores = " ".join(f"{s.criterion_id}={s.score if s.score is not None else '-'}"
+                                  for s in assessment.scores)
+                _say(f"{prefix}: scored ({'cached' if assessment.cached else f'{took:.1f} s'}) {scores}")
+            else:
+                failures += 1
+                _say(f"{prefix}: FAILED: {assessment.error}")
+            if not assessment.cached:
+                fresh += 1
+                fresh_time = time.perf_counter() - started
+            remaining = len(transcripts) - done
+            if remaining and fresh:
+                _say(f"    about {fresh_time / fresh * remaining / 60:.1f} min left")
     return assessments, failures
 
 

@@ -26,13 +26,20 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_timeout_s: float = 300.0
     llm_max_output_tokens: int = 700
+    llm_context_tokens: int | None = Field(
+        default=None, description="The model's input window; unset: the local server's, or litellm's model map."
+    )
     llm_temperature: float = 0.0
+    llm_max_attempts: int = Field(default=4, ge=1, description="Attempts per call on timeouts, 429 and 5xx.")
+    llm_concurrency: int = Field(
+        default=1, ge=1, le=64, description="Model calls in flight at once; the local server gets as many slots."
+    )
+    llm_backoff_s: float = Field(default=1.0, ge=0, description="First backoff; doubles per attempt.")
 
     # Which bundled GGUF runs when llm_model is unset.
     local_model: str = "qwen2.5-coder-1.5b"
     local_threads: int = 0  # 0: all cores
     local_context: int = 4096
-    local_parallel: int = 1
 
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     rubrics_dir: Path = PROJECT_ROOT / "rubrics"

@@ -30,6 +30,8 @@ def settings(tmp_path: Path, scripted_llm: ScriptedLLM) -> Settings:
         llm_api_base=scripted_llm.api_base,
         llm_api_key="sk-test",
         llm_timeout_s=10,
+        llm_max_attempts=3,
+        llm_backoff_s=0.01,
     )
 
 

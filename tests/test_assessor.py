@@ -73,10 +73,11 @@ def test_schema_violating_answer_fails_that_transcript_clearly(context: ServiceC
     assessment = context.assessor.assess(load_transcript_file(EXAMPLES / "C3001.json"))
     assert assessment.status == "failed"
     assert "fails the schema at answering_skill.quote" in (assessment.error or "")
+    assert "after one repair attempt" in (assessment.error or "")
     with context.sessions() as session:
         row = session.scalars(select(AssessmentRow)).one()
         assert row.status == "failed"
-        assert session.scalars(select(ModelCallRow)).one().outcome == "invalid_answer"
+        assert [c.outcome for c in session.scalars(select(ModelCallRow))] == ["invalid_answer", "invalid_answer"]
 
 
 def test_truncated_json_fails_clearly(context: ServiceContext, scripted_llm: ScriptedLLM) -> None:
@@ -89,13 +90,65 @@ def test_server_error_fails_clearly_and_a_retry_later_succeeds(context: ServiceC
     transcript = load_transcript_file(EXAMPLES / "C3003.json")
     scripted_llm.handler = lambda r: (500, {"error": {"message": "boom"}}, {})
     failed = context.assessor.assess(transcript)
-    assert failed.status == "failed" and "model call to openai/scripted failed" in (failed.error or "")
+    assert failed.status == "failed" and "model call to openai/scripted failed after 3 attempts" in (failed.error or "")
+    assert len(scripted_llm.requests) == 3
     scripted_llm.handler = None
     retried = context.assessor.assess(transcript)
     assert retried.status == "scored" and not retried.cached
     with context.sessions() as session:
         assert session.scalars(select(AssessmentRow)).one().status == "scored"  # replaced, not duplicated
-        assert [c.outcome for c in session.scalars(select(ModelCallRow))] == ["error", "ok"]
+        assert [c.outcome for c in session.scalars(select(ModelCallRow))] == ["error", "error", "error", "ok"]
+
+
+def _fail_first(times: int, reply):  # type: ignore[no-untyped-def]
+    """A handler that answers ``reply`` for the first ``times`` requests, then a valid answer."""
+    seen = {"n": 0}
+
+    def handler(request):  # type: ignore[no-untyped-def]
+        seen["n"] += 1
+        if seen["n"] <= times:
+            return reply(request)
+        return 200, completion(answer_from_schema(request)), {}
+
+    return handler
+
+
+def test_429_is_retried_after_the_servers_retry_after(context: ServiceContext, scripted_llm: ScriptedLLM) -> None:
+    import time
+
+    scripted_llm.handler = _fail_first(1, lambda r: (429, {"error": {"message": "slow down"}}, {"Retry-After": "0.4"}))
+    started = time.perf_counter()
+    assessment = context.assessor.assess(load_transcript_file(EXAMPLES / "C1002.json"))
+    assert assessment.status == "scored"
+    assert time.perf_counter() - started >= 0.4
+    with context.sessions() as session:
+        calls = list(session.scalars(select(ModelCallRow)))
+        assert [c.outcome for c in calls] == ["error", "ok"] and "RateLimitError" in (calls[0].error or "")
+
+
+def test_timeout_is_retried(context: ServiceContext, scripted_llm: ScriptedLLM) -> None:
+    import time
+
+    def slow(request):  # type: ignore[no-untyped-def]
+        time.sleep(1.5)
+        return 200, completion(answer_from_schema(request)), {}
+
+    slow_context = ServiceContext(context.settings.model_copy(update={"llm_timeout_s": 0.5}))
+    scripted_llm.handler = _fail_first(1, slow)
+    assessment = slow_context.assessor.assess(load_transcript_file(EXAMPLES / "C1003.json"))
+    assert assessment.status == "scored"
+    with slow_context.sessions() as session:
+        calls = list(session.scalars(select(ModelCallRow)))
+        assert calls[0].outcome == "error" and "Timeout" in (calls[0].error or "")
+
+
+def test_one_repair_attempt_fixes_a_malformed_answer(context: ServiceContext, scripted_llm: ScriptedLLM) -> None:
+    scripted_llm.handler = _fail_first(1, lambda r: (200, completion('{"logic": "great"}'), {}))
+    assessment = context.assessor.assess(load_transcript_file(EXAMPLES / "C2002.json"))
+    assert assessment.status == "scored"
+    repair = scripted_llm.requests[1]["messages"]
+    assert repair[-2] == {"role": "assistant", "content": '{"logic": "great"}'}
+    assert "fails the schema" in repair[-1]["content"]
 
 
 def test_invented_quotes_are_flagged_not_shown_as_fact(context: ServiceContext, scripted_llm: ScriptedLLM) -> None:

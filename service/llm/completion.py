@@ -11,7 +11,10 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from service.config import Settings
 
 # litellm must not fetch its cost map from the network at import time.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -43,15 +46,80 @@ class ModelCall:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class ModelCallError(RuntimeError):
-    def __init__(self, message: str, call: ModelCall) -> None:
-        super().__init__(message)
-        self.call = call
-
-
 def prompt_hash(messages: list[dict[str, str]], schema: dict[str, Any]) -> str:
     payload = json.dumps([messages, schema], ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def count_tokens(model: str, messages: list[dict[str, str]]) -> int:
+    """Prompt tokens by litellm's counter (the provider's tokenizer where litellm knows it, else an estimate)."""
+    import litellm
+
+    return int(litellm.token_counter(model=model, messages=messages))
+
+
+def context_tokens(settings: "Settings", model: str) -> int:
+    """The model's input window: configured, the local server's, or litellm's model map, else a safe 8k."""
+    if settings.llm_context_tokens:
+        return settings.llm_context_tokens
+    if not settings.llm_model:
+        return settings.local_context
+    import litellm
+
+    try:
+        info = litellm.get_model_info(model)
+        return int(info.get("max_input_tokens") or info.get("max_tokens") or 8192)
+    except Exception:  # a model litellm does not know (self-hosted): assume a common window
+        return 8192
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Timeouts, 429s and 5xx are retried with exponential backoff; a 429's Retry-After is honoured."""
+
+    max_attempts: int = 4
+    base_delay_s: float = 1.0
+    max_delay_s: float = 60.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_delay_s)
+        return min(self.base_delay_s * 2 ** (attempt - 1), self.max_delay_s)
+
+
+def _retryable(error: Exception) -> bool:
+    import litellm
+
+    transient = (litellm.Timeout, litellm.RateLimitError, litellm.APIConnectionError, litellm.InternalServerError,
+                 litellm.ServiceUnavailableError, litellm.BadGatewayError)
+    if isinstance(error, transient):
+        return True
+    status = getattr(error, "status_code", None)
+    return isinstance(status, int) and status >= 500
+
+
+def _retry_after(error: Exception) -> float | None:
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None) or getattr(error, "litellm_response_headers", None) or {}
+    value = headers.get("retry-after") if hasattr(headers, "get") else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: fall back to our own backoff
+
+
+@dataclass
+class CallResult:
+    text: str
+    calls: list[ModelCall]
+
+
+class ModelCallError(RuntimeError):
+    """Every attempt failed; ``calls`` holds them all, for the log."""
+
+    def __init__(self, message: str, calls: list[ModelCall]) -> None:
+        super().__init__(message)
+        self.calls = calls
 
 
 def complete_json(
@@ -62,8 +130,33 @@ def complete_json(
     schema_name: str,
     max_tokens: int,
     temperature: float = 0.0,
-) -> tuple[str, ModelCall]:
-    """Ask for an answer matching ``schema``; returns the raw text and the call record. Raises ``ModelCallError``."""
+    retry: RetryPolicy = RetryPolicy(),
+) -> CallResult:
+    """Ask for an answer matching ``schema``, retrying transient failures; every attempt is returned for the log."""
+    calls: list[ModelCall] = []
+    for attempt in range(1, retry.max_attempts + 1):
+        call, error = _attempt(endpoint, messages, schema, schema_name, max_tokens, temperature)
+        call.extra["attempt"] = attempt
+        calls.append(call)
+        if error is None:
+            return CallResult(text=call.response_text or "", calls=calls)
+        if not _retryable(error) or attempt == retry.max_attempts:
+            tried = f" after {attempt} attempts" if attempt > 1 else ""
+            raise ModelCallError(f"model call to {endpoint.model} failed{tried}: {call.error}", calls) from error
+        wait = retry.delay(attempt, _retry_after(error))
+        call.extra["retry_in_s"] = wait
+        time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+def _attempt(
+    endpoint: ModelEndpoint,
+    messages: list[dict[str, str]],
+    schema: dict[str, Any],
+    schema_name: str,
+    max_tokens: int,
+    temperature: float,
+) -> tuple[ModelCall, Exception | None]:
     import litellm
 
     litellm.telemetry = False
@@ -80,17 +173,17 @@ def complete_json(
             api_key=endpoint.api_key or ("sk-local" if endpoint.api_base else None),
             timeout=endpoint.timeout_s,
             num_retries=0,
+            max_retries=0,  # the OpenAI SDK's own retries would hide attempts from the log
             **request,
         )
-    except Exception as error:  # litellm maps provider errors to many classes; all are a failed call here
+    except Exception as error:  # litellm maps provider errors to many classes; all are a failed attempt here
         call.latency_ms = (time.perf_counter() - started) * 1000
         call.outcome = "error"
         call.error = f"{type(error).__name__}: {error}"
-        raise ModelCallError(f"model call to {endpoint.model} failed: {call.error}", call) from error
+        return call, error
     call.latency_ms = (time.perf_counter() - started) * 1000
     choice = response.choices[0]
-    text = choice.message.content or ""
-    call.response_text = text
+    call.response_text = choice.message.content or ""
     usage = getattr(response, "usage", None)
     if usage:
         call.prompt_tokens = getattr(usage, "prompt_tokens", None)
@@ -104,8 +197,7 @@ def complete_json(
     call.extra["finish_reason"] = choice.finish_reason
     if choice.finish_reason == "length":
         call.outcome = "truncated"
-        raise ModelCallError(
-            f"the model's answer was cut at {max_tokens} tokens (raise ICEBERG_LLM_MAX_OUTPUT_TOKENS)", call
-        )
+        call.error = f"the answer was cut at {max_tokens} tokens (raise ICEBERG_LLM_MAX_OUTPUT_TOKENS)"
+        return call, ValueError(call.error)
     call.outcome = "ok"
-    return text, call
+    return call, None

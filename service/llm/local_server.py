@@ -74,7 +74,7 @@ class LocalModelServer:
         command = [
             sys.executable, "-m", "service.llm.local_server",
             "--model", str(weights), "--port", str(port), "--context", str(self.settings.local_context),
-            "--parallel", str(self.settings.local_parallel), "--threads", str(threads),
+            "--parallel", str(self.settings.llm_concurrency), "--threads", str(threads),
             "--alias", self.model.name,
         ]
         log = self.log_path.open("ab")

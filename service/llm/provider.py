@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 from service.config import Settings
 from service.llm.completion import ModelEndpoint
 from service.llm.local_server import LocalModelServer
 
 _local_servers: dict[str, LocalModelServer] = {}
+_lock = threading.Lock()
 
 
 def model_name(settings: Settings) -> str:
@@ -22,9 +25,10 @@ def resolve_endpoint(settings: Settings) -> ModelEndpoint:
             api_key=settings.llm_api_key,
             timeout_s=settings.llm_timeout_s,
         )
-    server = _local_servers.get(settings.local_model)
-    if server is None:
-        server = _local_servers[settings.local_model] = LocalModelServer(settings)
+    with _lock:
+        server = _local_servers.get(settings.local_model)
+        if server is None:
+            server = _local_servers[settings.local_model] = LocalModelServer(settings)
     return ModelEndpoint(
         model=server.litellm_model, api_base=server.api_base(), api_key="sk-local", timeout_s=settings.llm_timeout_s
     )

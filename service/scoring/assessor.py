@@ -17,17 +17,28 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import Settings
-from service.llm.completion import ModelCall, ModelCallError, ModelEndpoint, complete_json
+from service.llm.completion import (
+    ModelCall,
+    ModelCallError,
+    ModelEndpoint,
+    RetryPolicy,
+    complete_json,
+    context_tokens,
+    count_tokens,
+)
 from service.llm.provider import model_name, resolve_endpoint
 from service.redaction import redact_transcript
 from service.rubrics.schemas import Rubric
 from service.scoring.evidence import check_evidence, has_support
 from service.scoring.prompt import AssessmentPrompt, answer_schema
 from service.scoring.schemas import Assessment, CriterionAnswer, CriterionScore
+from service.scoring.segments import NumberedTurns, SegmentError, merge_answers, plan_segments
 from service.storage import repository
 from service.transcripts.schemas import Transcript
 
 _ANSWER = TypeAdapter(dict[str, CriterionAnswer])
+# Room for the chat template's own tokens and for the token counter being an estimate for some models.
+PROMPT_MARGIN = 256
 
 
 def cache_key(transcript: Transcript, rubric_version: str, prompt_version: str, model: str) -> str:
@@ -115,25 +126,10 @@ class Assessor:
             redactions=dict(redactions),
             created_at=datetime.now(timezone.utc),
         )
-        call: ModelCall | None = None
+        calls: list[ModelCall] = []
         try:
-            endpoint = self.endpoint_factory(self.settings)
-            text, call = complete_json(
-                endpoint,
-                self.prompt.messages(self.rubric, masked),
-                answer_schema(self.rubric, masked),
-                schema_name="assessment",
-                max_tokens=self.settings.llm_max_output_tokens,
-                temperature=self.settings.llm_temperature,
-            )
-            answer = parse_answer(text, self.rubric)
-        except ModelCallError as error:
-            call = error.call
-            assessment = Assessment(status="failed", error=str(error), **base)
-        except AnswerError as error:
-            if call:
-                call.outcome = "invalid_answer"
-                call.error = str(error)
+            answer = self._ask(masked, calls)
+        except (ModelCallError, AnswerError, SegmentError) as error:
             assessment = Assessment(status="failed", error=str(error), **base)
         except Exception as error:  # the local server failing to start, a bad endpoint: still recorded, not lost
             assessment = Assessment(status="failed", error=f"{type(error).__name__}: {error}", **base)
@@ -143,6 +139,44 @@ class Assessor:
 
         with self.sessions.begin() as session:
             repository.save_assessment(session, assessment, key)
-            if call:
+            for call in calls:
                 repository.log_model_call(session, call, transcript.id, assessment_id)
         return assessment
+
+    def _ask(self, masked: Transcript, calls: list[ModelCall]) -> dict[str, CriterionAnswer]:
+        """Score the call, in segments of whole turns when it is longer than the model's context."""
+        endpoint = self.endpoint_factory(self.settings)
+        budget = context_tokens(self.settings, endpoint.model) - self.settings.llm_max_output_tokens - PROMPT_MARGIN
+
+        def fits(turns: NumberedTurns) -> bool:
+            return count_tokens(endpoint.model, self.prompt.messages(self.rubric, masked, turns)) <= budget
+
+        segments = plan_segments(masked.numbered_turns(), fits)
+        return merge_answers([self._ask_segment(endpoint, masked, turns, calls) for turns in segments])
+
+    def _ask_segment(
+        self, endpoint: ModelEndpoint, masked: Transcript, turns: NumberedTurns, calls: list[ModelCall]
+    ) -> dict[str, CriterionAnswer]:
+        """One call, and one repair attempt when the answer fails the schema: the model sees its answer and why."""
+        messages = self.prompt.messages(self.rubric, masked, turns)
+        schema = answer_schema(self.rubric, turns)
+        retry = RetryPolicy(max_attempts=self.settings.llm_max_attempts, base_delay_s=self.settings.llm_backoff_s)
+        for repair in (False, True):
+            try:
+                result = complete_json(endpoint, messages, schema, schema_name="assessment",
+                                       max_tokens=self.settings.llm_max_output_tokens,
+                                       temperature=self.settings.llm_temperature, retry=retry)
+            except ModelCallError as error:
+                calls.extend(error.calls)
+                raise
+            calls.extend(result.calls)
+            try:
+                return parse_answer(result.text, self.rubric)
+            except AnswerError as error:
+                result.calls[-1].outcome = "invalid_answer"
+                result.calls[-1].error = str(error)
+                if repair:
+                    raise AnswerError(f"{error} (also after one repair attempt)") from None
+                messages = [*messages, {"role": "assistant", "content": result.text},
+                            {"role": "user", "content": self.prompt.repair(str(error))}]
+        raise AssertionError("unreachable")

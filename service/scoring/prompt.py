@@ -12,10 +12,11 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from service.rubrics.schemas import Rubric
-from service.transcripts.schemas import Transcript
+from service.transcripts.schemas import Transcript, Turn
 
 SYSTEM_TEMPLATE = "assessment_system.jinja2"
 USER_TEMPLATE = "assessment_user.jinja2"
+REPAIR_TEMPLATE = "assessment_repair.jinja2"
 SPEAKER_LABELS = {
     "zh": {"agent": "坐席", "customer": "客户"},
     "en": {"agent": "Agent", "customer": "Customer"},
@@ -42,34 +43,40 @@ class AssessmentPrompt:
     def version(self) -> str:
         """A digest of the template sources: a changed prompt is a new version, and never hits an old cache entry."""
         digest = hashlib.sha256()
-        for name in (SYSTEM_TEMPLATE, USER_TEMPLATE):
+        for name in (SYSTEM_TEMPLATE, USER_TEMPLATE, REPAIR_TEMPLATE):
             digest.update((self.prompts_dir / name).read_bytes())
         digest.update(f"{RATIONALE_MAX_CHARS}/{QUOTE_MAX_CHARS}".encode())
         return digest.hexdigest()[:12]
 
-    def messages(self, rubric: Rubric, transcript: Transcript) -> list[dict[str, str]]:
+    def messages(
+        self, rubric: Rubric, transcript: Transcript, turns: list[tuple[int, Turn]] | None = None
+    ) -> list[dict[str, str]]:
+        """The system message (instructions, rubric) and the user message (the call, or one segment of it)."""
         lang = transcript.language
         system = self._env.get_template(SYSTEM_TEMPLATE).render(criteria=rubric.criteria, lang=lang)
         user = self._env.get_template(USER_TEMPLATE).render(
-            turns=transcript.numbered_turns(),
+            turns=turns if turns is not None else transcript.numbered_turns(),
             notes=transcript.reviewer_notes,
             speaker_labels=SPEAKER_LABELS[lang],
             lang=lang,
         )
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
+    def repair(self, problem: str) -> str:
+        return self._env.get_template(REPAIR_TEMPLATE).render(problem=problem)
+
 
 _CLAUSE_END = re.compile(r"(?<=[，。！？；,.!?;…])")
 
 
-def agent_clauses(transcript: Transcript) -> list[str]:
+def agent_clauses(turns: list[tuple[int, Turn]]) -> list[str]:
     """The agent's clauses, verbatim and in order: the only quotes a constrained model may cite for an agent.
 
     Constraining the quote to these (a JSON-schema ``enum``) turns "copy a few words exactly", which small models
     do badly, into "choose one", which they do well; the evidence check still verifies every quote.
     """
     clauses: list[str] = []
-    for _, turn in transcript.numbered_turns():
+    for _, turn in turns:
         if turn.speaker != "agent":
             continue
         for clause in _CLAUSE_END.split(turn.text):
@@ -79,21 +86,20 @@ def agent_clauses(transcript: Transcript) -> list[str]:
     return clauses
 
 
-def answer_schema(rubric: Rubric, transcript: Transcript | None = None) -> dict[str, Any]:
+def answer_schema(rubric: Rubric, turns: list[tuple[int, Turn]] | None = None) -> dict[str, Any]:
     """JSON schema of the answer: per criterion the cited agent turn and quote, then the rationale, then the score.
 
     Evidence comes first so the rationale is grounded in what the agent said; the rationale still precedes the
     score. One flat object per criterion keeps output tokens, which dominate local latency, low. With a
-    transcript, turns and quotes are limited to the agent's own (0 and "" mean "no basis").
+    call's numbered turns, turns and quotes are limited to the agent's own (0 and "" mean "no basis").
     """
     quote: dict[str, Any] = {"type": "string", "maxLength": QUOTE_MAX_CHARS}
     turn: dict[str, Any] = {"type": "integer", "minimum": 0}
-    if transcript is not None:
-        clauses = agent_clauses(transcript)
+    if turns is not None:
+        clauses = agent_clauses(turns)
         if clauses:
             quote = {"enum": [*clauses, ""]}
-        agent_turns = [n for n, t in transcript.numbered_turns() if t.speaker == "agent"]
-        turn = {"enum": [*agent_turns, 0]}
+        turn = {"enum": [*(n for n, t in turns if t.speaker == "agent"), 0]}
     criterion = {
         "type": "object",
         "properties": {
