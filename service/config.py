@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     # Which bundled GGUF runs when llm_model is unset.
     local_model: str = "qwen2.5-coder-1.5b"
     local_threads: int = 0  # 0: all cores
-    local_context: int = 4096
+    local_context: int = 8192
 
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     rubrics_dir: Path = PROJECT_ROOT / "rubrics"

@@ -94,17 +94,28 @@ def redact_text(text: str) -> Redaction:
     return Redaction(text=text, counts=counts)
 
 
-def redact_transcript(transcript: Transcript) -> tuple[Transcript, Counter[str]]:
-    """A copy of the transcript with every turn and the reviewer notes masked, and what was masked."""
+@dataclass(frozen=True)
+class RedactedTranscript:
+    transcript: Transcript
+    counts: Counter[str]
+    by_turn: dict[int, Counter[str]]  # turn number -> what was masked in it
+
+
+def redact_transcript(transcript: Transcript) -> RedactedTranscript:
+    """A copy of the transcript with every turn and the reviewer notes masked, and what was masked where."""
     counts: Counter[str] = Counter()
+    by_turn: dict[int, Counter[str]] = {}
     turns = []
-    for turn in transcript.turns:
+    for number, turn in transcript.numbered_turns():
         masked = redact_text(turn.text)
         counts.update(masked.counts)
+        if masked.counts:
+            by_turn[number] = masked.counts
         turns.append(turn.model_copy(update={"text": masked.text}))
     notes = transcript.reviewer_notes
     if notes:
         masked_notes = redact_text(notes)
         counts.update(masked_notes.counts)
         notes = masked_notes.text
-    return transcript.model_copy(update={"turns": turns, "reviewer_notes": notes}), counts
+    masked_transcript = transcript.model_copy(update={"turns": turns, "reviewer_notes": notes})
+    return RedactedTranscript(masked_transcript, counts, by_turn)

@@ -28,14 +28,21 @@ def completion(content: str, prompt_tokens: int = 100, completion_tokens: int = 
     }
 
 
-def answer_from_schema(request: dict[str, Any], score: Callable[[str, str], int | None] = lambda cid, text: 3) -> str:
-    """A schema-valid answer: for each criterion the first allowed agent quote and a score chosen by ``score``."""
+def answer_from_schema(
+    request: dict[str, Any],
+    score: Callable[[str, str], int | None] = lambda cid, text: 3,
+    critical: list[dict[str, Any]] | None = None,
+) -> str:
+    """A schema-valid answer: for each criterion the first allowed quote and a score chosen by ``score``."""
     schema = request["response_format"]["json_schema"]["schema"]
     user_text = request["messages"][-1]["content"]
-    answer = {}
+    answer: dict[str, Any] = {}
     for cid, spec in schema["properties"].items():
+        if cid == "critical":
+            answer[cid] = critical or []
+            continue
         quotes = [q for q in spec["properties"]["quote"].get("enum", ["您好"]) if q]
-        turns = [t for t in spec["properties"]["turn"].get("enum", [1]) if t]
+        turns = [t for t in spec["properties"]["turn"].get("enum", [1]) if t] or [0]
         value = score(cid, user_text)
         answer[cid] = {
             "turn": turns[0] if value is not None else 0,

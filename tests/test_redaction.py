@@ -57,7 +57,9 @@ def test_transcript_masking_keeps_turns_and_numbering() -> None:
                {"speaker": "agent", "text": f"身份证{VALID_ID}已核实"}],
         reviewer_notes="客户留了邮箱 a@b.cn",
     )
-    masked, counts = redact_transcript(transcript)
+    redacted = redact_transcript(transcript)
+    masked, counts = redacted.transcript, redacted.counts
+    assert redacted.by_turn == {2: {"mobile": 1}, 3: {"resident_id": 1}}
     assert len(masked.turns) == 3
     assert masked.turns[1].text == "[手机号]"
     assert masked.turns[2].text == "身份证[身份证号]已核实"

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from service.context import ServiceContext
-from service.scoring.schemas import CriterionAnswer
+from service.scoring.schemas import CriterionAnswer, ModelAnswer
 from service.scoring.segments import SegmentError, merge_answers, plan_segments
 from service.storage.tables import ModelCallRow
 from service.transcripts.schemas import Transcript, Turn
@@ -37,20 +37,20 @@ def test_merge_takes_the_rounded_mean_and_the_nearest_evidence() -> None:
          "service_attitude": CriterionAnswer(turn=0, quote="", why="-", score=None)}
     b = {"logic": CriterionAnswer(turn=9, quote="乙", why="b", score=5),
          "service_attitude": CriterionAnswer(turn=11, quote="丙", why="c", score=4)}
-    assert merge_answers([a, b])["logic"].score == 4  # mean 3.5 rounds half up; the tie goes to the earliest
-    assert merge_answers([a, b])["logic"].quote == "甲"
+    assert merge_answers([ModelAnswer(criteria=a), ModelAnswer(criteria=b)]).criteria["logic"].score == 4  # mean 3.5 rounds half up; the tie goes to the earliest
+    assert merge_answers([ModelAnswer(criteria=a), ModelAnswer(criteria=b)]).criteria["logic"].quote == "甲"
     c = {"logic": CriterionAnswer(turn=20, quote="丁", why="d", score=5),
          "service_attitude": CriterionAnswer(turn=0, quote="", why="-", score=None)}
-    merged = merge_answers([a, b, c])
+    merged = merge_answers([ModelAnswer(criteria=a), ModelAnswer(criteria=b), ModelAnswer(criteria=c)]).criteria
     assert merged["logic"].score == 4 and merged["logic"].quote == "乙"  # mean 4: the nearest is b's 5
     assert merged["service_attitude"].score == 4 and merged["service_attitude"].turn == 11
-    assert merge_answers([a, b, c]) == merged
+    assert merge_answers([ModelAnswer(criteria=a), ModelAnswer(criteria=b), ModelAnswer(criteria=c)]).criteria == merged
 
 
 def test_long_call_is_scored_in_segments_with_original_turn_numbers(
     context: ServiceContext, scripted_llm: ScriptedLLM
 ) -> None:
-    settings = context.settings.model_copy(update={"llm_context_tokens": 2600, "llm_max_output_tokens": 300})
+    settings = context.settings.model_copy(update={"llm_context_tokens": 4000, "llm_max_output_tokens": 300})
     small = ServiceContext(settings)
     turns = []
     for i in range(40):
@@ -70,6 +70,6 @@ def test_long_call_is_scored_in_segments_with_original_turn_numbers(
     schema = scripted_llm.requests[-1]["response_format"]["json_schema"]["schema"]
     later = schema["properties"]["logic"]["properties"]["turn"]["enum"]
     assert min(t for t in later if t) > 2  # the last segment cites its own, original turn numbers
-    assert all(s.evidence[0].status == "verified" for s in assessment.scores)
+    assert all(s.evidence[0].status == "verified" for s in assessment.scores if s.score is not None)
     with small.sessions() as session:
         assert len(list(session.scalars(select(ModelCallRow)))) == len(scripted_llm.requests)

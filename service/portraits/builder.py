@@ -97,11 +97,15 @@ class PortraitBuilder:
         program = self.programs.get(placement.program) if placement.program else None
         cases: list[CaseMatch] = []
         if self.case_index and weak:
-            cases = self.case_index.search(
-                case_query(weak, evidence, self.rubric), k=self.cases_per_portrait,
-                program=placement.program, dimensions=weak,
-            ) or self.case_index.search(case_query(weak, evidence, self.rubric), k=self.cases_per_portrait,
-                                        dimensions=weak)
+            query = case_query(weak, evidence, self.rubric)
+            # The program's cases for the weak dimensions first; then the program's; then any for those dimensions.
+            for program_filter, dimension_filter in ((placement.program, weak), (placement.program, None), (None, weak)):
+                if program_filter is None and dimension_filter is None:
+                    continue
+                cases = self.case_index.search(query, k=self.cases_per_portrait, program=program_filter,
+                                               dimensions=dimension_filter)
+                if cases:
+                    break
         names = self.rubric.model.dimensions
         first = assessments[0] if assessments else None
         return Portrait(

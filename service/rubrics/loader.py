@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from service.validation import describe_validation_error
-from service.rubrics.schemas import CompetencyModel, Criterion, Rubric
+from service.rubrics.schemas import CompetencyModel, CriticalItem, Criterion, Rubric
 
 
 class RubricError(ValueError):
@@ -71,4 +71,24 @@ def load_rubric(rubrics_dir: Path) -> Rubric:
             seen[criterion.id] = path
             criteria.append(criterion)
         criteria_data.append(data)
-    return Rubric(model=model, criteria=tuple(criteria), version=rubric_version(model_data, criteria_data))
+    critical_path = rubrics_dir / "critical_items.yaml"
+    critical: list[CriticalItem] = []
+    critical_data: Any = []
+    if critical_path.is_file():
+        critical_data = _read_yaml(critical_path) or []
+        if not isinstance(critical_data, list):
+            raise RubricError(f"{critical_path}: expected a list of critical items")
+        for index, item in enumerate(critical_data):
+            try:
+                critical.append(CriticalItem.model_validate(item))
+            except ValidationError as error:
+                raise RubricError(f"{critical_path}: [{index}]: {describe_validation_error(error)}") from None
+        ids = [c.id for c in critical]
+        if len(set(ids)) != len(ids):
+            raise RubricError(f"{critical_path}: critical item ids must be unique")
+    return Rubric(
+        model=model,
+        criteria=tuple(criteria),
+        critical_items=tuple(critical),
+        version=rubric_version(model_data, [*criteria_data, critical_data]),
+    )

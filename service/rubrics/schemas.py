@@ -23,6 +23,13 @@ class Text(BaseModel):
         return self.en if lang == "en" else self.zh
 
 
+class Examples(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    zh: list[str] = Field(default_factory=list)
+    en: list[str] = Field(default_factory=list)
+
+
 class Criterion(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -31,8 +38,11 @@ class Criterion(BaseModel):
     name: Text
     description: Text
     about: Literal["agent", "customer", "call"] = "agent"
+    # transcript: judged from the call; notes: only from the reviewer's notes, else not assessable.
+    source: Literal["transcript", "notes"] = "transcript"
     weight: float = Field(default=1.0, gt=0)
     levels: dict[int, Text]
+    examples: Examples = Field(default_factory=Examples, description="Examples of evidence, for reviewers.")
 
     @field_validator("levels")
     @classmethod
@@ -114,6 +124,17 @@ class CompetencyModel(BaseModel):
         return None
 
 
+class CriticalItem(BaseModel):
+    """An automatic-fail item: raises a compliance flag, kept apart from the scores."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    detector: Literal["model", "rule"]
+    name: Text
+    description: Text
+
+
 class Rubric(BaseModel):
     """A loaded, validated rubric: the model, its criteria in file order, and a version derived from content."""
 
@@ -121,7 +142,20 @@ class Rubric(BaseModel):
 
     model: CompetencyModel
     criteria: tuple[Criterion, ...]
+    critical_items: tuple[CriticalItem, ...] = ()
     version: str
+
+    @property
+    def transcript_criteria(self) -> list[Criterion]:
+        return [c for c in self.criteria if c.source == "transcript"]
+
+    @property
+    def notes_criteria(self) -> list[Criterion]:
+        return [c for c in self.criteria if c.source == "notes"]
+
+    @property
+    def model_critical_items(self) -> list[CriticalItem]:
+        return [i for i in self.critical_items if i.detector == "model"]
 
     def criterion(self, criterion_id: str) -> Criterion:
         for criterion in self.criteria:

@@ -27,16 +27,30 @@ from service.llm.completion import (
     count_tokens,
 )
 from service.llm.provider import model_name, resolve_endpoint
-from service.redaction import redact_transcript
-from service.rubrics.schemas import Rubric
+from service.redaction import RedactedTranscript, redact_transcript
+from service.rubrics.schemas import Criterion, Rubric, Text
 from service.scoring.evidence import check_evidence, has_support
-from service.scoring.prompt import AssessmentPrompt, answer_schema
-from service.scoring.schemas import Assessment, CriterionAnswer, CriterionScore
+from service.scoring.prompt import AssessmentPrompt, active_criteria, answer_schema
+from service.scoring.schemas import (
+    AnswerEvidence,
+    Assessment,
+    ComplianceFlag,
+    CriterionAnswer,
+    CriterionScore,
+    CriticalAnswer,
+    ModelAnswer,
+)
 from service.scoring.segments import NumberedTurns, SegmentError, merge_answers, plan_segments
 from service.storage import repository
 from service.transcripts.schemas import Transcript
 
 _ANSWER = TypeAdapter(dict[str, CriterionAnswer])
+_CRITICAL = TypeAdapter(list[CriticalAnswer])
+# Critical items are about what the agent said: checked like an agent criterion.
+_AGENT_CHECK = Criterion(
+    id="critical_item", dimension="corporate_values", name=Text(zh="严重违规", en="critical item"),
+    description=Text(zh="-", en="-"), levels={n: Text(zh="-", en="-") for n in range(1, 6)},
+)
 # Room for the chat template's own tokens and for the token counter being an estimate for some models.
 PROMPT_MARGIN = 256
 
@@ -51,27 +65,42 @@ class AnswerError(ValueError):
     """The model's answer does not match the schema; the message says how."""
 
 
-def parse_answer(text: str, rubric: Rubric) -> dict[str, CriterionAnswer]:
+def parse_answer(text: str, rubric: Rubric, asked: list[Criterion]) -> ModelAnswer:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise AnswerError(f"the model's answer is not valid JSON ({error.msg} at char {error.pos})") from None
+    if not isinstance(data, dict):
+        raise AnswerError("the model's answer is not a JSON object")
+    critical = data.pop("critical", [])
     try:
-        answer = _ANSWER.validate_python(data)
+        criteria = _ANSWER.validate_python(data)
+        flagged = _CRITICAL.validate_python(critical)
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        where = ".".join(str(p) for p in first["loc"]) or "critical"
         raise AnswerError(f"the model's answer fails the schema at {where}: {first['msg']}") from None
-    missing = [c.id for c in rubric.criteria if c.id not in answer]
+    missing = [c.id for c in asked if c.id not in criteria]
     if missing:
         raise AnswerError(f"the model's answer has no score for {missing}")
-    return answer
+    known = {i.id for i in rubric.model_critical_items}
+    unknown = sorted({f.id for f in flagged} - known)
+    if unknown:
+        raise AnswerError(f"the model's answer names unknown critical items {unknown}")
+    return ModelAnswer(criteria={c.id: criteria[c.id] for c in asked}, critical=flagged)
 
 
-def build_scores(answer: dict[str, CriterionAnswer], masked: Transcript, rubric: Rubric, source: str) -> list[CriterionScore]:
+def build_scores(answer: ModelAnswer, masked: Transcript, rubric: Rubric, source: str) -> list[CriterionScore]:
+    """A score per rubric criterion; criteria the model was not asked about (notes-only, no notes) are null."""
     scores = []
     for criterion in rubric.criteria:
-        item = answer[criterion.id]
+        item = answer.criteria.get(criterion.id)
+        if item is None:
+            scores.append(CriterionScore(
+                criterion_id=criterion.id, dimension=criterion.dimension, score=None,
+                rationale="no reviewer notes to judge from", evidence=[], needs_review=False, source="rule:no-notes",
+            ))
+            continue
         evidence = check_evidence(item.evidence(), masked, criterion)
         scores.append(
             CriterionScore(
@@ -85,6 +114,22 @@ def build_scores(answer: dict[str, CriterionAnswer], masked: Transcript, rubric:
             )
         )
     return scores
+
+
+def compliance_flags(answer: ModelAnswer, redacted: RedactedTranscript, source: str) -> list[ComplianceFlag]:
+    """Rule flags from what masking found in agent turns, then the model's flags with their evidence checked."""
+    flags: list[ComplianceFlag] = []
+    turns = dict(redacted.transcript.numbered_turns())
+    for number, kinds in sorted(redacted.by_turn.items()):
+        if turns[number].speaker == "agent" and (kinds["bank_card"] or kinds["resident_id"]):
+            flags.append(ComplianceFlag(item_id="full_number_read_out", turn=number, quote=turns[number].text,
+                                        status="verified", source="rule:redaction"))
+    for item in answer.critical:
+        [evidence] = check_evidence([AnswerEvidence(turn=item.turn, quote=item.quote)], redacted.transcript,
+                                    _AGENT_CHECK)
+        flags.append(ComplianceFlag(item_id=item.id, turn=evidence.turn, quote=item.quote, status=evidence.status,
+                                    source=source))
+    return flags
 
 
 def confidence_of(scores: list[CriterionScore]) -> float | None:
@@ -111,7 +156,8 @@ class Assessor:
         if cached:
             return cached.model_copy(update={"cached": True})
 
-        masked, redactions = redact_transcript(transcript)
+        redacted = redact_transcript(transcript)
+        masked = redacted.transcript
         assessment_id = uuid.uuid4().hex
         base = dict(
             id=assessment_id,
@@ -123,7 +169,7 @@ class Assessor:
             rubric_version=self.rubric.version,
             prompt_version=self.prompt.version,
             model=model,
-            redactions=dict(redactions),
+            redactions=dict(redacted.counts),
             created_at=datetime.now(timezone.utc),
         )
         calls: list[ModelCall] = []
@@ -135,7 +181,9 @@ class Assessor:
             assessment = Assessment(status="failed", error=f"{type(error).__name__}: {error}", **base)
         else:
             scores = build_scores(answer, masked, self.rubric, source=f"model:{model}")
-            assessment = Assessment(status="scored", scores=scores, confidence=confidence_of(scores), **base)
+            flags = compliance_flags(answer, redacted, source=f"model:{model}")
+            assessment = Assessment(status="scored", scores=scores, confidence=confidence_of(scores),
+                                    compliance_flags=flags, **base)
 
         with self.sessions.begin() as session:
             repository.save_assessment(session, assessment, key)
@@ -143,7 +191,7 @@ class Assessor:
                 repository.log_model_call(session, call, transcript.id, assessment_id)
         return assessment
 
-    def _ask(self, masked: Transcript, calls: list[ModelCall]) -> dict[str, CriterionAnswer]:
+    def _ask(self, masked: Transcript, calls: list[ModelCall]) -> ModelAnswer:
         """Score the call, in segments of whole turns when it is longer than the model's context."""
         endpoint = self.endpoint_factory(self.settings)
         budget = context_tokens(self.settings, endpoint.model) - self.settings.llm_max_output_tokens - PROMPT_MARGIN
@@ -156,10 +204,11 @@ class Assessor:
 
     def _ask_segment(
         self, endpoint: ModelEndpoint, masked: Transcript, turns: NumberedTurns, calls: list[ModelCall]
-    ) -> dict[str, CriterionAnswer]:
+    ) -> ModelAnswer:
         """One call, and one repair attempt when the answer fails the schema: the model sees its answer and why."""
         messages = self.prompt.messages(self.rubric, masked, turns)
-        schema = answer_schema(self.rubric, turns)
+        schema = answer_schema(self.rubric, turns, masked.reviewer_notes)
+        asked = active_criteria(self.rubric, masked.reviewer_notes)
         retry = RetryPolicy(max_attempts=self.settings.llm_max_attempts, base_delay_s=self.settings.llm_backoff_s)
         for repair in (False, True):
             try:
@@ -171,7 +220,7 @@ class Assessor:
                 raise
             calls.extend(result.calls)
             try:
-                return parse_answer(result.text, self.rubric)
+                return parse_answer(result.text, self.rubric, asked)
             except AnswerError as error:
                 result.calls[-1].outcome = "invalid_answer"
                 result.calls[-1].error = str(error)

@@ -26,8 +26,16 @@ def check_evidence(
     """Verify each cited quote against the (masked) transcript the model saw.
 
     A quote found in the cited turn is verified; found in another turn, it is re-pointed there; found only in a
-    customer turn for an agent criterion, it is marked ``not_agent``; found nowhere, ``unverified``.
+    customer turn for an agent criterion, it is marked ``not_agent``; found nowhere, ``unverified``. Criteria
+    scored from reviewer notes cite turn 0 and are checked against the notes.
     """
+    if criterion.source == "notes":
+        notes = normalise(transcript.reviewer_notes or "")
+        return [
+            Evidence(turn=0, quote=item.quote,
+                     status="verified" if normalise(item.quote) and normalise(item.quote) in notes else "unverified")
+            for item in cited
+        ]
     turns = [(n, t.speaker, normalise(t.text)) for n, t in transcript.numbered_turns()]
     wanted_speaker = "agent" if criterion.about == "agent" else None
     checked: list[Evidence] = []

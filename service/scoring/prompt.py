@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from service.rubrics.schemas import Rubric
+from service.rubrics.schemas import Criterion, Rubric
 from service.transcripts.schemas import Transcript, Turn
 
 SYSTEM_TEMPLATE = "assessment_system.jinja2"
@@ -53,7 +53,12 @@ class AssessmentPrompt:
     ) -> list[dict[str, str]]:
         """The system message (instructions, rubric) and the user message (the call, or one segment of it)."""
         lang = transcript.language
-        system = self._env.get_template(SYSTEM_TEMPLATE).render(criteria=rubric.criteria, lang=lang)
+        system = self._env.get_template(SYSTEM_TEMPLATE).render(
+            criteria=rubric.transcript_criteria,
+            notes_criteria=rubric.notes_criteria,
+            critical_items=rubric.model_critical_items,
+            lang=lang,
+        )
         user = self._env.get_template(USER_TEMPLATE).render(
             turns=turns if turns is not None else transcript.numbered_turns(),
             notes=transcript.reviewer_notes,
@@ -75,23 +80,38 @@ def agent_clauses(turns: list[tuple[int, Turn]]) -> list[str]:
     Constraining the quote to these (a JSON-schema ``enum``) turns "copy a few words exactly", which small models
     do badly, into "choose one", which they do well; the evidence check still verifies every quote.
     """
+    return _clauses([turn.text for _, turn in turns if turn.speaker == "agent"])
+
+
+def note_clauses(notes: str | None) -> list[str]:
+    return _clauses([notes] if notes else [])
+
+
+def _clauses(texts: list[str]) -> list[str]:
     clauses: list[str] = []
-    for _, turn in turns:
-        if turn.speaker != "agent":
-            continue
-        for clause in _CLAUSE_END.split(turn.text):
+    for text in texts:
+        for clause in _CLAUSE_END.split(text):
             clause = clause.strip()[:QUOTE_MAX_CHARS]
             if len(clause) >= 2 and clause not in clauses:
                 clauses.append(clause)
     return clauses
 
 
-def answer_schema(rubric: Rubric, turns: list[tuple[int, Turn]] | None = None) -> dict[str, Any]:
-    """JSON schema of the answer: per criterion the cited agent turn and quote, then the rationale, then the score.
+def active_criteria(rubric: Rubric, notes: str | None) -> list[Criterion]:
+    """The criteria the model is asked about: notes-only criteria only when there are notes to read."""
+    return rubric.transcript_criteria + (rubric.notes_criteria if notes else [])
+
+
+def answer_schema(
+    rubric: Rubric, turns: list[tuple[int, Turn]] | None = None, notes: str | None = None
+) -> dict[str, Any]:
+    """JSON schema of the answer: per criterion the cited agent turn and quote, then the rationale, then the score;
+    last, the critical items the agent committed.
 
     Evidence comes first so the rationale is grounded in what the agent said; the rationale still precedes the
-    score. One flat object per criterion keeps output tokens, which dominate local latency, low. With a
-    call's numbered turns, turns and quotes are limited to the agent's own (0 and "" mean "no basis").
+    score. One flat object per criterion keeps output tokens, which dominate local latency, low. With the
+    call's numbered turns, turns and quotes are limited to the agent's own (0 and "" mean "no basis"); notes-only
+    criteria cite turn 0 and a clause of the notes.
     """
     quote: dict[str, Any] = {"type": "string", "maxLength": QUOTE_MAX_CHARS}
     turn: dict[str, Any] = {"type": "integer", "minimum": 0}
@@ -100,21 +120,39 @@ def answer_schema(rubric: Rubric, turns: list[tuple[int, Turn]] | None = None) -
         if clauses:
             quote = {"enum": [*clauses, ""]}
         turn = {"enum": [*(n for n, t in turns if t.speaker == "agent"), 0]}
-    criterion = {
-        "type": "object",
-        "properties": {
-            "turn": turn,
-            "quote": quote,
-            "why": {"type": "string", "maxLength": RATIONALE_MAX_CHARS},
-            "score": {"enum": [1, 2, 3, 4, 5, None]},
-        },
-        "required": ["turn", "quote", "why", "score"],
-        "additionalProperties": False,
-    }
-    ids = [c.id for c in rubric.criteria]
+
+    def criterion_schema(turn_schema: dict[str, Any], quote_schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": {
+                "turn": turn_schema,
+                "quote": quote_schema,
+                "why": {"type": "string", "maxLength": RATIONALE_MAX_CHARS},
+                "score": {"enum": [1, 2, 3, 4, 5, None]},
+            },
+            "required": ["turn", "quote", "why", "score"],
+            "additionalProperties": False,
+        }
+
+    properties: dict[str, Any] = {c.id: criterion_schema(turn, quote) for c in rubric.transcript_criteria}
+    if notes:
+        note_quote = {"enum": [*note_clauses(notes), ""]} if turns is not None else quote
+        properties.update({c.id: criterion_schema({"enum": [0]}, note_quote) for c in rubric.notes_criteria})
+    items = rubric.model_critical_items
+    if items:
+        properties["critical"] = {
+            "type": "array",
+            "maxItems": len(items),
+            "items": {
+                "type": "object",
+                "properties": {"id": {"enum": [i.id for i in items]}, "turn": turn, "quote": quote},
+                "required": ["id", "turn", "quote"],
+                "additionalProperties": False,
+            },
+        }
     return {
         "type": "object",
-        "properties": {cid: criterion for cid in ids},
-        "required": ids,
+        "properties": properties,
+        "required": list(properties),
         "additionalProperties": False,
     }

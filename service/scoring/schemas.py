@@ -29,9 +29,25 @@ class CriterionAnswer(BaseModel):
     score: int | None = Field(ge=1, le=5)
 
     def evidence(self) -> list[AnswerEvidence]:
-        if self.turn == 0 or not self.quote.strip():
+        """The cited evidence; turn 0 with a quote cites the reviewer's notes (or asks the check to find the turn)."""
+        if not self.quote.strip():
             return []
         return [AnswerEvidence(turn=self.turn, quote=self.quote)]
+
+
+class CriticalAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    turn: int = Field(ge=0)
+    quote: str
+
+
+class ModelAnswer(BaseModel):
+    """The whole answer: one entry per asked criterion, and the critical items the model says were committed."""
+
+    criteria: dict[str, CriterionAnswer]
+    critical: list[CriticalAnswer] = Field(default_factory=list)
 
 
 class Evidence(BaseModel):
@@ -51,6 +67,16 @@ class CriterionScore(BaseModel):
     source: str = Field(description="Where the score came from, e.g. 'model:openai/qwen2.5-coder-1.5b'.")
 
 
+class ComplianceFlag(BaseModel):
+    """A critical item raised on the call. Kept apart from scores; an unverified flag awaits a reviewer."""
+
+    item_id: str
+    turn: int
+    quote: str
+    status: EvidenceStatus
+    source: str = Field(description="'rule:<detector>' for mechanical checks, 'model:<model>' for model judgements.")
+
+
 class Assessment(BaseModel):
     id: str
     transcript_id: str
@@ -65,6 +91,7 @@ class Assessment(BaseModel):
     model: str
     scores: list[CriterionScore] = Field(default_factory=list)
     confidence: float | None = Field(default=None, description="Share of scored criteria with verified evidence.")
+    compliance_flags: list[ComplianceFlag] = Field(default_factory=list)
     redactions: dict[str, int] = Field(default_factory=dict)
     created_at: datetime
     cached: bool = Field(default=False, description="True when served from an earlier identical assessment.")

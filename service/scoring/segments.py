@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from service.scoring.schemas import CriterionAnswer
+from service.scoring.schemas import CriterionAnswer, ModelAnswer
 from service.transcripts.schemas import Turn
 
 NumberedTurns = list[tuple[int, Turn]]
@@ -39,14 +39,14 @@ def plan_segments(turns: NumberedTurns, fits: Callable[[NumberedTurns], bool]) -
     return segments
 
 
-def merge_answers(answers: Sequence[dict[str, CriterionAnswer]]) -> dict[str, CriterionAnswer]:
+def merge_answers(answers: Sequence[ModelAnswer]) -> ModelAnswer:
     """Per criterion: the rounded mean of the segments' scores (nulls left out), with the evidence and rationale
-    of the segment whose score is nearest that mean (the earliest on ties)."""
+    of the segment whose score is nearest that mean (the earliest on ties). Critical items: every one raised."""
     if len(answers) == 1:
-        return dict(answers[0])
+        return answers[0]
     merged: dict[str, CriterionAnswer] = {}
-    for criterion_id in answers[0]:
-        items = [a[criterion_id] for a in answers if criterion_id in a]
+    for criterion_id in answers[0].criteria:
+        items = [a.criteria[criterion_id] for a in answers if criterion_id in a.criteria]
         scored = [i for i in items if i.score is not None]
         if not scored:
             merged[criterion_id] = items[0]
@@ -55,4 +55,7 @@ def merge_answers(answers: Sequence[dict[str, CriterionAnswer]]) -> dict[str, Cr
         score = int(mean + 0.5)
         nearest = min(scored, key=lambda i: abs(i.score - mean))  # type: ignore[operator]
         merged[criterion_id] = nearest.model_copy(update={"score": score})
-    return merged
+    critical = []
+    for answer in answers:
+        critical.extend(c for c in answer.critical if c not in critical)
+    return ModelAnswer(criteria=merged, critical=critical)
