@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     local_model: str = "qwen2.5-coder-1.5b"
     local_threads: int = 0  # 0: all cores
     local_context: int = 8192
+    local_speculative: bool = Field(default=True, description="n-gram (prompt lookup) speculative decoding.")
 
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     rubrics_dir: Path = PROJECT_ROOT / "rubrics"

@@ -77,6 +77,8 @@ class LocalModelServer:
             "--parallel", str(self.settings.llm_concurrency), "--threads", str(threads),
             "--alias", self.model.name,
         ]
+        if self.settings.local_speculative:
+            command.append("--ngram-speculation")
         log = self.log_path.open("ab")
         preexec = _die_with_parent if sys.platform.startswith("linux") else None
         self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec)
@@ -118,6 +120,7 @@ def _serve(argv: list[str]) -> None:
     parser.add_argument("--parallel", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--alias", default="local")
+    parser.add_argument("--ngram-speculation", action="store_true")
     args = parser.parse_args(argv)
 
     import xllamacpp
@@ -132,6 +135,13 @@ def _serve(argv: list[str]) -> None:
     params.cpuparams.n_threads = args.threads
     params.cpuparams_batch.n_threads = args.threads
     params.cache_prompt = True
+    if args.ngram_speculation:
+        # Prompt-lookup drafting: the answer repeats its JSON skeleton per criterion and copies quotes from the
+        # prompt, so drafts from earlier n-grams are often accepted. Greedy output is unchanged; measured on an
+        # example call, 1.26x faster generation (benchmarks/local_model_latency.py --compare-speculation).
+        params.speculative.types = [xllamacpp.common_speculative_type.COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE]
+        params.speculative.ngram_simple.size_n = 3
+        params.speculative.ngram_simple.size_m = 16
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

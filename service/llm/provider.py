@@ -35,5 +35,7 @@ def resolve_endpoint(settings: Settings) -> ModelEndpoint:
 
 
 def stop_local_servers() -> None:
-    for server in _local_servers.values():
-        server.stop()
+    with _lock:
+        for server in _local_servers.values():
+            server.stop()
+        _local_servers.clear()

@@ -11,6 +11,7 @@ from service.placement.classifier import Placement, place
 from service.portraits.schemas import (
     CallSummary,
     DimensionView,
+    FlagView,
     Portrait,
     ProgramView,
     QuotedEvidence,
@@ -107,6 +108,7 @@ class PortraitBuilder:
                 if cases:
                     break
         names = self.rubric.model.dimensions
+        items = {i.id: i for i in self.rubric.critical_items}
         first = assessments[0] if assessments else None
         return Portrait(
             agent_id=agent_id,
@@ -123,6 +125,14 @@ class PortraitBuilder:
                     score_100=d.score_100, mean=d.mean, calls=d.calls, evidence=evidence.get(d.dimension, [])[:4],
                 )
                 for d in placement.dimensions
+            ],
+            compliance_flags=[
+                FlagView(
+                    transcript_id=a.transcript_id, item_id=f.item_id,
+                    name=items[f.item_id].name.get(lang) if f.item_id in items else f.item_id,
+                    turn=f.turn, quote=f.quote, verified=f.status in ("verified", "repointed"),
+                )
+                for a in assessments for f in a.compliance_flags
             ],
             strengths=strongest_dimensions(placement),
             weaknesses=weak,

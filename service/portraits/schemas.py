@@ -43,6 +43,15 @@ class CallSummary(BaseModel):
     needs_review: list[str]
 
 
+class FlagView(BaseModel):
+    transcript_id: str
+    item_id: str
+    name: str
+    turn: int
+    quote: str
+    verified: bool = Field(description="False: the cited words were not found as the agent's; awaiting review.")
+
+
 class Portrait(BaseModel):
     agent_id: str
     agent_name: str | None
@@ -53,6 +62,7 @@ class Portrait(BaseModel):
     quadrant_name: str | None
     program: ProgramView | None
     dimensions: list[DimensionView]
+    compliance_flags: list[FlagView] = Field(description="Critical items raised, listed apart from the scores.")
     strengths: list[str]
     weaknesses: list[str]
     cases: list[CaseMatch]

@@ -1,0 +1,100 @@
+"""What one assessment costs besides the model's own time.
+
+1. Prompt tokens: our single call (instructions + whole rubric + transcript) against the per-criterion baseline
+   (one call per criterion, instructions + that criterion + the transcript each time), over the example calls.
+   Also against "one rubric plus one transcript" (the rubric and call text alone), to show the instructions'
+   overhead.
+2. Service overhead: wall time per assessment minus the scripted server's fixed latency, as a share of it.
+
+    .venv/bin/python benchmarks/scoring_costs.py [--latency-ms 250] [--assessments 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from service.config import PROJECT_ROOT, Settings  # noqa: E402
+from service.context import ServiceContext  # noqa: E402
+from service.llm.completion import count_tokens  # noqa: E402
+from service.transcripts.parsing import load_transcript_file  # noqa: E402
+from service.transcripts.schemas import Transcript  # noqa: E402
+from tests.scripted_llm import ScriptedLLM  # noqa: E402
+
+MODEL = "openai/gpt-4o-mini"  # only names the tokenizer litellm counts with
+
+
+def prompt_tokens(ctx: ServiceContext, transcripts: list[Transcript]) -> dict[str, float]:
+    rubric = ctx.rubric
+    ours, baseline, bare = [], [], []
+    for transcript in transcripts:
+        ours.append(count_tokens(MODEL, ctx.prompt.messages(rubric, transcript)))
+        per_criterion = 0
+        for criterion in rubric.transcript_criteria + (rubric.notes_criteria if transcript.reviewer_notes else []):
+            single = rubric.model_copy(update={"criteria": (criterion,), "critical_items": ()})
+            per_criterion += count_tokens(MODEL, ctx.prompt.messages(single, transcript))
+        baseline.append(per_criterion)
+        rubric_text = "\n".join(
+            f"{c.name.zh} {c.description.zh} " + " ".join(t.zh for t in c.levels.values()) for c in rubric.criteria
+        )
+        call_text = "\n".join(f"[{n}] {t.speaker}: {t.text}" for n, t in transcript.numbered_turns())
+        bare.append(count_tokens(MODEL, [{"role": "user", "content": rubric_text + "\n" + call_text}]))
+    return {
+        "calls": len(transcripts),
+        "tokens_per_assessment": round(statistics.mean(ours), 1),
+        "per_criterion_baseline_tokens": round(statistics.mean(baseline), 1),
+        "baseline_over_ours": round(sum(baseline) / sum(ours), 2),
+        "ours_over_rubric_plus_transcript": round(sum(ours) / sum(bare), 3),
+    }
+
+
+def overhead(latency_ms: float, count: int, examples: list[Transcript]) -> dict[str, float]:
+    server = ScriptedLLM(delay_s=latency_ms / 1000)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            ctx = ServiceContext(Settings(data_dir=Path(tmp), llm_model="openai/scripted",
+                                          llm_api_base=server.api_base, llm_api_key="sk-bench"))
+            ctx.assessor.assess(examples[0].model_copy(update={"id": "warm-up", "reviewer_notes": "warm"}))
+            walls = []
+            for n in range(count):
+                base = examples[n % len(examples)]
+                unique = base.model_copy(update={"id": f"bench-{n}", "reviewer_notes": f"第{n}次"})
+                t0 = time.perf_counter()
+                assessment = ctx.assessor.assess(unique)
+                walls.append((time.perf_counter() - t0) * 1000)
+                assert assessment.status == "scored" and not assessment.cached, assessment.error
+    finally:
+        server.close()
+    median = statistics.median(walls)
+    return {
+        "assessments": count,
+        "model_latency_ms": latency_ms,
+        "wall_ms_median": round(median, 1),
+        "overhead_ms_median": round(median - latency_ms, 1),
+        "overhead_share_of_latency": round((median - latency_ms) / latency_ms, 4),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latency-ms", type=float, default=250)
+    parser.add_argument("--assessments", type=int, default=40)
+    args = parser.parse_args()
+    files = sorted((PROJECT_ROOT / "examples" / "transcripts").glob("*"))
+    examples = [load_transcript_file(f) for f in files]
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx = ServiceContext(Settings(data_dir=Path(tmp)))
+        tokens = prompt_tokens(ctx, examples)
+    print(json.dumps({"prompt_tokens": tokens, "service_overhead": overhead(args.latency_ms, args.assessments,
+                                                                           examples)}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
