@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_base: str | None = None
     llm_api_key: str | None = None
+    llm_deployments: Path | None = Field(
+        default=None, description="YAML file of several deployments used through litellm's Router (overrides llm_model)."
+    )
     llm_timeout_s: float = 300.0
     llm_max_output_tokens: int = 700
     llm_context_tokens: int | None = Field(

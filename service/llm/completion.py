@@ -26,6 +26,8 @@ class ModelEndpoint:
     api_base: str | None = None
     api_key: str | None = None
     timeout_s: float = 300.0
+    router: Any = None  # a litellm Router serving ``router_group``, when deployments are configured
+    router_group: str | None = None
 
 
 @dataclass
@@ -62,7 +64,7 @@ def context_tokens(settings: "Settings", model: str) -> int:
     """The model's input window: configured, the local server's, or litellm's model map, else a safe 8k."""
     if settings.llm_context_tokens:
         return settings.llm_context_tokens
-    if not settings.llm_model:
+    if not settings.llm_model and not settings.llm_deployments:
         return settings.local_context
     import litellm
 
@@ -167,15 +169,20 @@ def _attempt(
     call = ModelCall(model=endpoint.model, prompt_hash=prompt_hash(messages, schema), request=request)
     started = time.perf_counter()
     try:
-        response = litellm.completion(
-            model=endpoint.model,
-            api_base=endpoint.api_base,
-            api_key=endpoint.api_key or ("sk-local" if endpoint.api_base else None),
-            timeout=endpoint.timeout_s,
-            num_retries=0,
-            max_retries=0,  # the OpenAI SDK's own retries would hide attempts from the log
-            **request,
-        )
+        if endpoint.router is not None:
+            response = endpoint.router.completion(model=endpoint.router_group, **request)
+            hidden = getattr(response, "_hidden_params", {}) or {}
+            call.extra["deployment"] = (hidden.get("litellm_model_name") or hidden.get("model_id"))
+        else:
+            response = litellm.completion(
+                model=endpoint.model,
+                api_base=endpoint.api_base,
+                api_key=endpoint.api_key or ("sk-local" if endpoint.api_base else None),
+                timeout=endpoint.timeout_s,
+                num_retries=0,
+                max_retries=0,  # the OpenAI SDK's own retries would hide attempts from the log
+                **request,
+            )
     except Exception as error:  # litellm maps provider errors to many classes; all are a failed attempt here
         call.latency_ms = (time.perf_counter() - started) * 1000
         call.outcome = "error"

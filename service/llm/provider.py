@@ -6,6 +6,7 @@ import threading
 
 from service.config import Settings
 from service.llm.completion import ModelEndpoint
+from service.llm.deployments import load_deployments, router_for
 from service.llm.local_server import LocalModelServer
 
 _local_servers: dict[str, LocalModelServer] = {}
@@ -14,10 +15,16 @@ _lock = threading.Lock()
 
 def model_name(settings: Settings) -> str:
     """The model's name as recorded on assessments, known without starting anything."""
+    if settings.llm_deployments:
+        return f"router/{load_deployments(settings.llm_deployments).model_name}"
     return settings.llm_model or f"openai/{settings.local_model}"
 
 
 def resolve_endpoint(settings: Settings) -> ModelEndpoint:
+    if settings.llm_deployments:
+        group, router = router_for(settings.llm_deployments, settings.llm_timeout_s)
+        return ModelEndpoint(model=f"router/{group}", timeout_s=settings.llm_timeout_s, router=router,
+                             router_group=group)
     if settings.llm_model:
         return ModelEndpoint(
             model=settings.llm_model,
