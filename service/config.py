@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     llm_concurrency: int = Field(
         default=1, ge=1, le=64, description="Model calls in flight at once; the local server gets as many slots."
     )
+    llm_samples: int = Field(default=1, ge=1, le=15, description="Self-consistency: samples per call, median taken.")
+    llm_sample_temperature: float = Field(default=0.7, ge=0, le=2, description="Temperature when llm_samples > 1.")
+    llm_logprob_scores: bool = Field(
+        default=False, description="G-Eval: also record the probability-weighted score where logprobs are returned."
+    )
     llm_backoff_s: float = Field(default=1.0, ge=0, description="First backoff; doubles per attempt.")
 
     # Which bundled GGUF runs when llm_model is unset.

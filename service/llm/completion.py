@@ -114,6 +114,7 @@ def _retry_after(error: Exception) -> float | None:
 class CallResult:
     text: str
     calls: list[ModelCall]
+    logprobs: list[dict[str, Any]] = field(default_factory=list)
 
 
 class ModelCallError(RuntimeError):
@@ -133,15 +134,17 @@ def complete_json(
     max_tokens: int,
     temperature: float = 0.0,
     retry: RetryPolicy = RetryPolicy(),
+    logprobs: bool = False,
 ) -> CallResult:
     """Ask for an answer matching ``schema``, retrying transient failures; every attempt is returned for the log."""
     calls: list[ModelCall] = []
     for attempt in range(1, retry.max_attempts + 1):
-        call, error = _attempt(endpoint, messages, schema, schema_name, max_tokens, temperature)
+        call, error, token_logprobs = _attempt(endpoint, messages, schema, schema_name, max_tokens, temperature,
+                                               logprobs)
         call.extra["attempt"] = attempt
         calls.append(call)
         if error is None:
-            return CallResult(text=call.response_text or "", calls=calls)
+            return CallResult(text=call.response_text or "", calls=calls, logprobs=token_logprobs)
         if not _retryable(error) or attempt == retry.max_attempts:
             tried = f" after {attempt} attempts" if attempt > 1 else ""
             raise ModelCallError(f"model call to {endpoint.model} failed{tried}: {call.error}", calls) from error
@@ -158,14 +161,17 @@ def _attempt(
     schema_name: str,
     max_tokens: int,
     temperature: float,
-) -> tuple[ModelCall, Exception | None]:
+    logprobs: bool = False,
+) -> tuple[ModelCall, Exception | None, list[dict[str, Any]]]:
     import litellm
 
     litellm.telemetry = False
     litellm.suppress_debug_info = True
     response_format = {"type": "json_schema", "json_schema": {"name": schema_name, "schema": schema, "strict": True}}
-    request = {"messages": messages, "response_format": response_format, "max_tokens": max_tokens,
-               "temperature": temperature}
+    request: dict[str, Any] = {"messages": messages, "response_format": response_format, "max_tokens": max_tokens,
+                               "temperature": temperature}
+    if logprobs:
+        request.update(logprobs=True, top_logprobs=5)
     call = ModelCall(model=endpoint.model, prompt_hash=prompt_hash(messages, schema), request=request)
     started = time.perf_counter()
     try:
@@ -187,7 +193,7 @@ def _attempt(
         call.latency_ms = (time.perf_counter() - started) * 1000
         call.outcome = "error"
         call.error = f"{type(error).__name__}: {error}"
-        return call, error
+        return call, error, []
     call.latency_ms = (time.perf_counter() - started) * 1000
     choice = response.choices[0]
     call.response_text = choice.message.content or ""
@@ -205,6 +211,11 @@ def _attempt(
     if choice.finish_reason == "length":
         call.outcome = "truncated"
         call.error = f"the answer was cut at {max_tokens} tokens (raise ICEBERG_LLM_MAX_OUTPUT_TOKENS)"
-        return call, ValueError(call.error)
+        return call, ValueError(call.error), []
     call.outcome = "ok"
-    return call, None
+    token_logprobs: list[dict[str, Any]] = []
+    content = getattr(getattr(choice, "logprobs", None), "content", None) if logprobs else None
+    for entry in content or []:
+        item = entry if isinstance(entry, dict) else entry.model_dump()
+        token_logprobs.append(item)
+    return call, None, token_logprobs

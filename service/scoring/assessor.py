@@ -11,7 +11,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Any, Callable
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +29,7 @@ from service.llm.completion import (
 from service.llm.provider import model_name, resolve_endpoint
 from service.redaction import RedactedTranscript, redact_transcript
 from service.rubrics.schemas import Criterion, Rubric, Text
+from service.scoring.consistency import median_answer, weighted_scores
 from service.scoring.evidence import check_evidence, has_support
 from service.scoring.prompt import AssessmentPrompt, active_criteria, answer_schema
 from service.scoring.schemas import (
@@ -90,8 +91,9 @@ def parse_answer(text: str, rubric: Rubric, asked: list[Criterion]) -> ModelAnsw
     return ModelAnswer(criteria={c.id: criteria[c.id] for c in asked}, critical=flagged)
 
 
-def build_scores(answer: ModelAnswer, masked: Transcript, rubric: Rubric, source: str) -> list[CriterionScore]:
+def build_scores(judgement: "Judgement", masked: Transcript, rubric: Rubric, source: str) -> list[CriterionScore]:
     """A score per rubric criterion; criteria the model was not asked about (notes-only, no notes) are null."""
+    answer = judgement.answer
     scores = []
     for criterion in rubric.criteria:
         item = answer.criteria.get(criterion.id)
@@ -111,6 +113,8 @@ def build_scores(answer: ModelAnswer, masked: Transcript, rubric: Rubric, source
                 evidence=evidence,
                 needs_review=item.score is not None and not has_support(evidence),
                 source=source,
+                agreement=judgement.agreement.get(criterion.id),
+                weighted_score=judgement.weighted.get(criterion.id),
             )
         )
     return scores
@@ -149,7 +153,8 @@ class Assessor:
 
     def assess(self, transcript: Transcript) -> Assessment:
         model = model_name(self.settings)
-        key = cache_key(transcript, self.rubric.version, self.prompt.version, model)
+        method = f"{model}|samples={self.settings.llm_samples}|logprobs={int(self.settings.llm_logprob_scores)}"
+        key = cache_key(transcript, self.rubric.version, self.prompt.version, method)
         with self.sessions.begin() as session:
             repository.save_transcript(session, transcript)
             cached = repository.find_scored_assessment(session, key)
@@ -174,14 +179,14 @@ class Assessor:
         )
         calls: list[ModelCall] = []
         try:
-            answer = self._ask(masked, calls)
+            judgement = self._ask(masked, calls)
         except (ModelCallError, AnswerError, SegmentError) as error:
             assessment = Assessment(status="failed", error=str(error), **base)
         except Exception as error:  # the local server failing to start, a bad endpoint: still recorded, not lost
             assessment = Assessment(status="failed", error=f"{type(error).__name__}: {error}", **base)
         else:
-            scores = build_scores(answer, masked, self.rubric, source=f"model:{model}")
-            flags = compliance_flags(answer, redacted, source=f"model:{model}")
+            scores = build_scores(judgement, masked, self.rubric, source=f"model:{model}")
+            flags = compliance_flags(judgement.answer, redacted, source=f"model:{model}")
             assessment = Assessment(status="scored", scores=scores, confidence=confidence_of(scores),
                                     compliance_flags=flags, **base)
 
@@ -191,7 +196,7 @@ class Assessor:
                 repository.log_model_call(session, call, transcript.id, assessment_id)
         return assessment
 
-    def _ask(self, masked: Transcript, calls: list[ModelCall]) -> ModelAnswer:
+    def _ask(self, masked: Transcript, calls: list[ModelCall]) -> Judgement:
         """Score the call, in segments of whole turns when it is longer than the model's context."""
         endpoint = self.endpoint_factory(self.settings)
         budget = context_tokens(self.settings, endpoint.model) - self.settings.llm_max_output_tokens - PROMPT_MARGIN
@@ -199,12 +204,36 @@ class Assessor:
         def fits(turns: NumberedTurns) -> bool:
             return count_tokens(endpoint.model, self.prompt.messages(self.rubric, masked, turns)) <= budget
 
-        segments = plan_segments(masked.numbered_turns(), fits)
-        return merge_answers([self._ask_segment(endpoint, masked, turns, calls) for turns in segments])
+        parts = [self._ask_segment(endpoint, masked, turns, calls)
+                 for turns in plan_segments(masked.numbered_turns(), fits)]
+        if len(parts) == 1:
+            return parts[0]
+        return Judgement(
+            answer=merge_answers([p.answer for p in parts]),
+            agreement=_combine([p.agreement for p in parts], min),
+            weighted=_combine([p.weighted for p in parts], lambda v: round(sum(v) / len(v), 3)),
+        )
 
     def _ask_segment(
         self, endpoint: ModelEndpoint, masked: Transcript, turns: NumberedTurns, calls: list[ModelCall]
-    ) -> ModelAnswer:
+    ) -> Judgement:
+        """``llm_samples`` answers (one by default), combined by their median; and the probability-weighted scores
+        when asked for."""
+        samples = self.settings.llm_samples
+        temperature = self.settings.llm_sample_temperature if samples > 1 else self.settings.llm_temperature
+        answers, weights = [], []
+        for _ in range(samples):
+            answer, logprobs = self._ask_once(endpoint, masked, turns, calls, temperature)
+            answers.append(answer)
+            if self.settings.llm_logprob_scores:
+                weights.append(weighted_scores(logprobs))
+        answer, agreement = median_answer(answers)
+        return Judgement(answer, agreement, _combine(weights, lambda v: round(sum(v) / len(v), 3)))
+
+    def _ask_once(
+        self, endpoint: ModelEndpoint, masked: Transcript, turns: NumberedTurns, calls: list[ModelCall],
+        temperature: float,
+    ) -> tuple[ModelAnswer, list[dict[str, Any]]]:
         """One call, and one repair attempt when the answer fails the schema: the model sees its answer and why."""
         messages = self.prompt.messages(self.rubric, masked, turns)
         schema = answer_schema(self.rubric, turns, masked.reviewer_notes)
@@ -213,14 +242,14 @@ class Assessor:
         for repair in (False, True):
             try:
                 result = complete_json(endpoint, messages, schema, schema_name="assessment",
-                                       max_tokens=self.settings.llm_max_output_tokens,
-                                       temperature=self.settings.llm_temperature, retry=retry)
+                                       max_tokens=self.settings.llm_max_output_tokens, temperature=temperature,
+                                       retry=retry, logprobs=self.settings.llm_logprob_scores)
             except ModelCallError as error:
                 calls.extend(error.calls)
                 raise
             calls.extend(result.calls)
             try:
-                return parse_answer(result.text, self.rubric, asked)
+                return parse_answer(result.text, self.rubric, asked), result.logprobs
             except AnswerError as error:
                 result.calls[-1].outcome = "invalid_answer"
                 result.calls[-1].error = str(error)
@@ -229,3 +258,18 @@ class Assessor:
                 messages = [*messages, {"role": "assistant", "content": result.text},
                             {"role": "user", "content": self.prompt.repair(str(error))}]
         raise AssertionError("unreachable")
+
+
+@dataclass
+class Judgement:
+    """What the model said about a call: the answer, and per criterion the samples' agreement and the
+    probability-weighted score (each only when measured)."""
+
+    answer: ModelAnswer
+    agreement: dict[str, float]
+    weighted: dict[str, float]
+
+
+def _combine(maps: list[dict[str, float]], how: Callable[[list[float]], float]) -> dict[str, float]:
+    keys = sorted({k for m in maps for k in m})
+    return {k: how([m[k] for m in maps if k in m]) for k in keys}

@@ -64,6 +64,12 @@ class CriterionScore(BaseModel):
     rationale: str
     evidence: list[Evidence]
     needs_review: bool = Field(description="True when the score has no verified evidence: never shown as fact.")
+    agreement: float | None = Field(
+        default=None, description="With several samples: 1 - spread/4 of their scores (1.0: all agreed)."
+    )
+    weighted_score: float | None = Field(
+        default=None, description="G-Eval: the score's expectation under the model's token probabilities."
+    )
     source: str = Field(description="Where the score came from, e.g. 'model:openai/qwen2.5-coder-1.5b'.")
 
 
