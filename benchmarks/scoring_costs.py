@@ -14,19 +14,22 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from service.config import PROJECT_ROOT, Settings  # noqa: E402
 from service.context import ServiceContext  # noqa: E402
 from service.llm.completion import count_tokens  # noqa: E402
+from service.storage.tables import ModelCallRow  # noqa: E402
 from service.transcripts.parsing import load_transcript_file  # noqa: E402
 from service.transcripts.schemas import Transcript  # noqa: E402
-from tests.scripted_llm import ScriptedLLM  # noqa: E402
 
 MODEL = "openai/gpt-4o-mini"  # only names the tokenizer litellm counts with
 
@@ -56,13 +59,15 @@ def prompt_tokens(ctx: ServiceContext, transcripts: list[Transcript]) -> dict[st
 
 
 def overhead(latency_ms: float, count: int, examples: list[Transcript]) -> dict[str, float]:
-    server = ScriptedLLM(delay_s=latency_ms / 1000)
+    server = subprocess.Popen([sys.executable, "-m", "tests.scripted_llm", "--delay-ms", str(latency_ms)],
+                              cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+    api_base = server.stdout.readline().strip()  # type: ignore[union-attr]
     try:
         with tempfile.TemporaryDirectory() as tmp:
             ctx = ServiceContext(Settings(data_dir=Path(tmp), llm_model="openai/scripted",
-                                          llm_api_base=server.api_base, llm_api_key="sk-bench"))
+                                          llm_api_base=api_base, llm_api_key="sk-bench"))
             ctx.assessor.assess(examples[0].model_copy(update={"id": "warm-up", "reviewer_notes": "warm"}))
-            walls = []
+            walls, in_call = [], []
             for n in range(count):
                 base = examples[n % len(examples)]
                 unique = base.model_copy(update={"id": f"bench-{n}", "reviewer_notes": f"第{n}次"})
@@ -70,8 +75,11 @@ def overhead(latency_ms: float, count: int, examples: list[Transcript]) -> dict[
                 assessment = ctx.assessor.assess(unique)
                 walls.append((time.perf_counter() - t0) * 1000)
                 assert assessment.status == "scored" and not assessment.cached, assessment.error
+            with ctx.sessions() as session:
+                in_call = [row.latency_ms for row in session.scalars(select(ModelCallRow))][1:]
     finally:
-        server.close()
+        server.terminate()
+        server.wait()
     median = statistics.median(walls)
     return {
         "assessments": count,
@@ -79,6 +87,9 @@ def overhead(latency_ms: float, count: int, examples: list[Transcript]) -> dict[
         "wall_ms_median": round(median, 1),
         "overhead_ms_median": round(median - latency_ms, 1),
         "overhead_share_of_latency": round((median - latency_ms) / latency_ms, 4),
+        # inside the model call, beyond the server's sleep: litellm, the OpenAI SDK, HTTP on loopback
+        "client_and_http_ms_median": round(statistics.median(in_call) - latency_ms, 1),
+        "iceberg_own_ms_median": round(median - statistics.median(in_call), 1),
     }
 
 
@@ -89,9 +100,14 @@ def main() -> None:
     args = parser.parse_args()
     files = sorted((PROJECT_ROOT / "examples" / "transcripts").glob("*"))
     examples = [load_transcript_file(f) for f in files]
+    # Real calls run 30-60 turns; the examples run 7-10. Four examples joined make a realistic long call.
+    long_calls = [
+        examples[i].model_copy(update={"id": f"long-{i}", "turns": [t for e in examples[i:i + 4] for t in e.turns]})
+        for i in range(0, len(examples) - 3)
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         ctx = ServiceContext(Settings(data_dir=Path(tmp)))
-        tokens = prompt_tokens(ctx, examples)
+        tokens = {"example_calls": prompt_tokens(ctx, examples), "long_calls": prompt_tokens(ctx, long_calls)}
     print(json.dumps({"prompt_tokens": tokens, "service_overhead": overhead(args.latency_ms, args.assessments,
                                                                            examples)}, indent=2))
 

@@ -97,3 +97,22 @@ class ScriptedLLM:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def main() -> None:
+    """Serve the default scripted answers from a process of its own (benchmarks: no GIL shared with the client)."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--delay-ms", type=float, default=0)
+    args = parser.parse_args()
+    server = ScriptedLLM(delay_s=args.delay_ms / 1000)
+    print(server.api_base, flush=True)
+    try:
+        threading.Event().wait()
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    main()

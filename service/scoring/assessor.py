@@ -202,7 +202,11 @@ class Assessor:
         budget = context_tokens(self.settings, endpoint.model) - self.settings.llm_max_output_tokens - PROMPT_MARGIN
 
         def fits(turns: NumberedTurns) -> bool:
-            return count_tokens(endpoint.model, self.prompt.messages(self.rubric, masked, turns)) <= budget
+            messages = self.prompt.messages(self.rubric, masked, turns)
+            # A token is at least one byte: when the bytes fit, the tokens do, and counting can be skipped.
+            if sum(len(m["content"].encode()) + 16 for m in messages) <= budget:
+                return True
+            return count_tokens(endpoint.model, messages) <= budget
 
         parts = [self._ask_segment(endpoint, masked, turns, calls)
                  for turns in plan_segments(masked.numbered_turns(), fits)]

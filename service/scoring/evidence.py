@@ -6,12 +6,14 @@ Pure functions: the same answer and transcript always give the same verdicts.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from service.rubrics.schemas import Criterion
 from service.scoring.schemas import AnswerEvidence, Evidence
 from service.transcripts.schemas import Transcript
 
 
+@lru_cache(maxsize=8192)
 def normalise(text: str) -> str:
     """Fold full/half width (NFKC), drop whitespace and punctuation, lowercase: what a quote may differ by."""
     folded = unicodedata.normalize("NFKC", text)
