@@ -2,8 +2,8 @@
 
 1. Prompt tokens: our single call (instructions + whole rubric + transcript) against the per-criterion baseline
    (one call per criterion, instructions + that criterion + the transcript each time), over the example calls.
-   Also against "one rubric plus one transcript" (the rubric and call text alone), to show the instructions'
-   overhead.
+   Also against "one rubric plus one transcript" (the asked criteria with their levels, the critical items, the
+   numbered call and the notes, as bare text), to show what instructions and format cost on top.
 2. Service overhead: wall time per assessment minus the scripted server's fixed latency, as a share of it.
 
     .venv/bin/python benchmarks/scoring_costs.py [--latency-ms 250] [--assessments 40]
@@ -44,10 +44,13 @@ def prompt_tokens(ctx: ServiceContext, transcripts: list[Transcript]) -> dict[st
             single = rubric.model_copy(update={"criteria": (criterion,), "critical_items": ()})
             per_criterion += count_tokens(MODEL, ctx.prompt.messages(single, transcript))
         baseline.append(per_criterion)
+        asked = rubric.transcript_criteria + (rubric.notes_criteria if transcript.reviewer_notes else [])
         rubric_text = "\n".join(
-            f"{c.name.zh} {c.description.zh} " + " ".join(t.zh for t in c.levels.values()) for c in rubric.criteria
-        )
+            f"{c.id} {c.name.zh} {c.description.zh} " + " ".join(f"{n} {t.zh}" for n, t in c.levels.items())
+            for c in asked
+        ) + "\n" + "\n".join(f"{i.id} {i.description.zh}" for i in rubric.model_critical_items)
         call_text = "\n".join(f"[{n}] {t.speaker}: {t.text}" for n, t in transcript.numbered_turns())
+        call_text += "\n" + (transcript.reviewer_notes or "")
         bare.append(count_tokens(MODEL, [{"role": "user", "content": rubric_text + "\n" + call_text}]))
     return {
         "calls": len(transcripts),

@@ -17,6 +17,7 @@ def test_bundled_rubric_covers_required_criteria_in_both_languages() -> None:
         assert sorted(criterion.levels) == [1, 2, 3, 4, 5]
         assert all(level.zh and level.en for level in criterion.levels.values())
     assert len(rubric.version) == 12
+    assert all(c.examples.zh and c.examples.en for c in rubric.criteria)  # examples of evidence, both languages
 
 
 def test_version_follows_content(rubrics_copy: Path) -> None:
