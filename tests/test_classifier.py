@@ -107,3 +107,31 @@ def test_same_input_same_output_in_any_order() -> None:
     for _ in range(5):
         rng.shuffle(calls)
         assert place("A1", calls, RUBRIC) == first
+
+
+def test_interval_borderline_distance_and_drivers() -> None:
+    # ability per call: 5/5 -> 100, 3/3 -> 50, 4/4 -> 75; mean 75, sd 25, t(2)=4.303: half width 62.1
+    calls = [_assessment(n, {"answering_skill": s, "professional_knowledge": s, "service_attitude": 5, "logic": 5})
+             for n, s in enumerate([5, 3, 4])]
+    placement = place("A1", calls, RUBRIC)
+    ability = placement.axes["ability"]
+    assert ability.score == 75.0 and ability.distance == 15.0
+    assert ability.interval == (12.9, 100.0)
+    assert ability.borderline
+    cognition = placement.axes["cognition"]
+    assert cognition.interval == (100.0, 100.0) and not cognition.borderline
+    # the drivers explain the distance: weights 0.4 and 0.3 over 0.7, both dimensions at 75
+    assert sum(d.contribution for d in ability.drivers) == pytest.approx(ability.distance, abs=0.2)
+    assert [d.dimension for d in ability.drivers] == ["answering_skill", "professional_knowledge"]
+
+
+def test_drivers_show_what_pulls_down() -> None:
+    calls = _calls(3, answering_skill=5, professional_knowledge=1, service_attitude=3, logic=3)
+    drivers = {d.dimension: d.contribution for d in place("A1", calls, RUBRIC).axes["ability"].drivers}
+    assert drivers["answering_skill"] > 0 > drivers["professional_knowledge"]
+
+
+def test_one_call_has_no_interval() -> None:
+    placement = place("A1", _calls(1, answering_skill=4, professional_knowledge=4, service_attitude=4, logic=4),
+                      RUBRIC)
+    assert placement.axes["ability"].interval is None and not placement.axes["ability"].borderline

@@ -22,7 +22,8 @@ def _environment() -> Environment:
 
 def render_portrait(portrait: Portrait, team_href: str) -> str:
     return _environment().get_template("portrait.html").render(
-        portrait=portrait, lang=portrait.lang, team_href=team_href
+        portrait=portrait, lang=portrait.lang, team_href=team_href,
+        dimension_names={d.dimension: d.name for d in portrait.dimensions},
     )
 
 
