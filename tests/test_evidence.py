@@ -1,13 +1,9 @@
 from __future__ import annotations
 
-from service.rubrics.schemas import Criterion, Text
 from service.scoring.evidence import check_evidence, normalise
 from service.scoring.schemas import AnswerEvidence
 from service.transcripts.schemas import Transcript
 
-LEVELS = {n: Text(zh=f"{n}级", en=f"level {n}") for n in range(1, 6)}
-AGENT_CRITERION = Criterion(id="c", dimension="logic", name=Text(zh="c", en="c"),
-                            description=Text(zh="d", en="d"), levels=LEVELS)
 CALL = Transcript(
     id="t", agent_id="A1",
     turns=[
@@ -19,7 +15,7 @@ CALL = Transcript(
 
 
 def _check(turn: int, quote: str) -> tuple[str, int]:
-    [evidence] = check_evidence([AnswerEvidence(turn=turn, quote=quote)], CALL, AGENT_CRITERION)
+    [evidence] = check_evidence([AnswerEvidence(turn=turn, quote=quote)], CALL)
     return evidence.status, evidence.turn
 
 
@@ -47,5 +43,13 @@ def test_invented_quote_is_unverified() -> None:
 
 def test_check_is_deterministic() -> None:
     cited = [AnswerEvidence(turn=1, quote="我马上帮您查"), AnswerEvidence(turn=2, quote="编造")]
-    first = check_evidence(cited, CALL, AGENT_CRITERION)
-    assert all(check_evidence(cited, CALL, AGENT_CRITERION) == first for _ in range(5))
+    first = check_evidence(cited, CALL)
+    assert all(check_evidence(cited, CALL) == first for _ in range(5))
+
+
+def test_notes_evidence_is_checked_against_the_notes() -> None:
+    with_notes = CALL.model_copy(update={"reviewer_notes": "上次辅导后已改正核身顺序。"})
+    [found, invented] = check_evidence([AnswerEvidence(turn=0, quote="已改正核身顺序"),
+                                        AnswerEvidence(turn=0, quote="多次迟到")], with_notes, source="notes")
+    assert (found.status, found.turn) == ("verified", 0)
+    assert invented.status == "unverified"

@@ -28,7 +28,7 @@ from service.llm.completion import (
 )
 from service.llm.provider import model_name, resolve_endpoint
 from service.redaction import RedactedTranscript, redact_transcript
-from service.rubrics.schemas import Criterion, Rubric, Text
+from service.rubrics.schemas import Criterion, Rubric
 from service.scoring.consistency import median_answer, weighted_scores
 from service.scoring.evidence import check_evidence, has_support
 from service.scoring.prompt import AssessmentPrompt, active_criteria, answer_schema
@@ -47,11 +47,6 @@ from service.transcripts.schemas import Transcript
 
 _ANSWER = TypeAdapter(dict[str, CriterionAnswer])
 _CRITICAL = TypeAdapter(list[CriticalAnswer])
-# Critical items are about what the agent said: checked like an agent criterion.
-_AGENT_CHECK = Criterion(
-    id="critical_item", dimension="corporate_values", name=Text(zh="严重违规", en="critical item"),
-    description=Text(zh="-", en="-"), levels={n: Text(zh="-", en="-") for n in range(1, 6)},
-)
 # Room for the chat template's own tokens and for the token counter being an estimate for some models.
 PROMPT_MARGIN = 256
 
@@ -103,7 +98,7 @@ def build_scores(judgement: "Judgement", masked: Transcript, rubric: Rubric, sou
                 rationale="no reviewer notes to judge from", evidence=[], needs_review=False, source="rule:no-notes",
             ))
             continue
-        evidence = check_evidence(item.evidence(), masked, criterion)
+        evidence = check_evidence(item.evidence(), masked, criterion.about, criterion.source)
         scores.append(
             CriterionScore(
                 criterion_id=criterion.id,
@@ -129,8 +124,8 @@ def compliance_flags(answer: ModelAnswer, redacted: RedactedTranscript, source: 
             flags.append(ComplianceFlag(item_id="full_number_read_out", turn=number, quote=turns[number].text,
                                         status="verified", source="rule:redaction"))
     for item in answer.critical:
-        [evidence] = check_evidence([AnswerEvidence(turn=item.turn, quote=item.quote)], redacted.transcript,
-                                    _AGENT_CHECK)
+        # critical items are about what the agent said
+        [evidence] = check_evidence([AnswerEvidence(turn=item.turn, quote=item.quote)], redacted.transcript)
         flags.append(ComplianceFlag(item_id=item.id, turn=evidence.turn, quote=item.quote, status=evidence.status,
                                     source=source))
     return flags

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
+from typing import Literal
 
-from service.rubrics.schemas import Criterion
 from service.scoring.schemas import AnswerEvidence, Evidence
 from service.transcripts.schemas import Transcript
 
@@ -23,7 +23,10 @@ def normalise(text: str) -> str:
 
 
 def check_evidence(
-    cited: list[AnswerEvidence], transcript: Transcript, criterion: Criterion
+    cited: list[AnswerEvidence],
+    transcript: Transcript,
+    about: Literal["agent", "customer", "call"] = "agent",
+    source: Literal["transcript", "notes"] = "transcript",
 ) -> list[Evidence]:
     """Verify each cited quote against the (masked) transcript the model saw.
 
@@ -31,7 +34,7 @@ def check_evidence(
     customer turn for an agent criterion, it is marked ``not_agent``; found nowhere, ``unverified``. Criteria
     scored from reviewer notes cite turn 0 and are checked against the notes.
     """
-    if criterion.source == "notes":
+    if source == "notes":
         notes = normalise(transcript.reviewer_notes or "")
         return [
             Evidence(turn=0, quote=item.quote,
@@ -39,7 +42,7 @@ def check_evidence(
             for item in cited
         ]
     turns = [(n, t.speaker, normalise(t.text)) for n, t in transcript.numbered_turns()]
-    wanted_speaker = "agent" if criterion.about == "agent" else None
+    wanted_speaker = "agent" if about == "agent" else None
     checked: list[Evidence] = []
     for item in cited:
         quote = normalise(item.quote)
