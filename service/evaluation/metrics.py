@@ -1,0 +1,119 @@
+"""Agreement metrics between model scores and human scores, with seeded bootstrap intervals.
+
+Pure functions over plain lists: the same inputs (and seed) always give the same figures.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+
+from pydantic import BaseModel
+
+
+def quadratic_weighted_kappa(model: Sequence[int], human: Sequence[int], low: int = 1, high: int = 5) -> float:
+    """Cohen's kappa with quadratic weights over the categories ``low..high``; 1 is perfect, 0 chance level."""
+    k = high - low + 1
+    n = len(model)
+    observed = [[0.0] * k for _ in range(k)]
+    for a, b in zip(model, human):
+        observed[a - low][b - low] += 1
+    hist_model = [sum(row) for row in observed]
+    hist_human = [sum(observed[i][j] for i in range(k)) for j in range(k)]
+    numerator = denominator = 0.0
+    for i in range(k):
+        for j in range(k):
+            weight = (i - j) ** 2 / (k - 1) ** 2
+            numerator += weight * observed[i][j]
+            denominator += weight * hist_model[i] * hist_human[j] / n
+    return 1.0 - numerator / denominator if denominator else float("nan")
+
+
+def pearson(x: Sequence[float], y: Sequence[float]) -> float:
+    n = len(x)
+    mx, my = sum(x) / n, sum(y) / n
+    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y))
+    sxx = sum((a - mx) ** 2 for a in x)
+    syy = sum((b - my) ** 2 for b in y)
+    return sxy / math.sqrt(sxx * syy) if sxx and syy else float("nan")
+
+
+def _ranks(values: Sequence[float]) -> list[float]:
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for t in range(i, j + 1):
+            ranks[order[t]] = (i + j) / 2 + 1  # ties share their mean rank
+        i = j + 1
+    return ranks
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+    return pearson(_ranks(x), _ranks(y))
+
+
+def exact_agreement(model: Sequence[int], human: Sequence[int]) -> float:
+    return sum(a == b for a, b in zip(model, human)) / len(model)
+
+
+def adjacent_agreement(model: Sequence[int], human: Sequence[int]) -> float:
+    return sum(abs(a - b) <= 1 for a, b in zip(model, human)) / len(model)
+
+
+def bias(model: Sequence[float], human: Sequence[float]) -> float:
+    """Mean model - human: positive is more lenient than the humans, negative stricter."""
+    return sum(a - b for a, b in zip(model, human)) / len(model)
+
+
+def confusion(model: Sequence[int], human: Sequence[int], low: int = 1, high: int = 5) -> list[list[int]]:
+    """Rows: human score; columns: model score."""
+    matrix = [[0] * (high - low + 1) for _ in range(high - low + 1)]
+    for a, b in zip(model, human):
+        matrix[b - low][a - low] += 1
+    return matrix
+
+
+class Estimate(BaseModel):
+    value: float
+    low: float
+    high: float
+
+
+def bootstrap(
+    metric: Callable[[list, list], float], model: Sequence, human: Sequence, *, samples: int = 1000, seed: int = 0
+) -> Estimate:
+    """The metric with a 95% percentile interval from resampling the pairs; seeded, so reproducible."""
+    rng = random.Random(seed)
+    pairs = list(zip(model, human))
+    values = []
+    for _ in range(samples):
+        drawn = [pairs[rng.randrange(len(pairs))] for _ in pairs]
+        value = metric([a for a, _ in drawn], [b for _, b in drawn])
+        if not math.isnan(value):
+            values.append(value)
+    values.sort()
+    point = metric(list(model), list(human))
+    if not values:
+        return Estimate(value=point, low=float("nan"), high=float("nan"))
+    return Estimate(value=point, low=values[int(0.025 * (len(values) - 1))], high=values[int(0.975 * (len(values) - 1))])
+
+
+def human_ceiling(ratings: Sequence[Sequence[float]], metric: Callable[[list, list], float]) -> float:
+    """How well one rater agrees with the mean of the others, averaged over raters: what humans achieve.
+
+    ``ratings[item][rater]``; every item rated by the same number of raters.
+    """
+    raters = len(ratings[0])
+    scores = []
+    for r in range(raters):
+        one = [item[r] for item in ratings]
+        rest = [(sum(item) - item[r]) / (raters - 1) for item in ratings]
+        value = metric(one, rest)
+        if not math.isnan(value):
+            scores.append(value)
+    return sum(scores) / len(scores) if scores else float("nan")
