@@ -122,6 +122,58 @@ def _cmd_demo(ctx: ServiceContext, args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _cmd_eval(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    from service.evaluation.harness import (
+        EvalReport,
+        EvalRun,
+        agreement_report,
+        load_mapping,
+        now,
+        regressions,
+        write_report,
+    )
+    from service.evaluation.stc3 import load_stc3
+    from service.llm.provider import model_name
+
+    if args.format != "stc3":
+        _say("error: only --format stc3 is supported so far (the Iceberg labelled format is next)")
+        return 2
+    path = Path(args.file)
+    if not path.is_file():
+        _say(f"error: {path}: no such file")
+        return 2
+    dialogues = load_stc3(path, sample=args.sample, seed=args.seed)
+    mapping = load_mapping(Path(args.mapping) if args.mapping else ctx.settings.rubrics_dir / "eval" / "stc3.yaml")
+    started = time.perf_counter()
+
+    def progress(done: int, total: int, assessment: Assessment) -> None:
+        state = "cached" if assessment.cached else assessment.status
+        left = (time.perf_counter() - started) / done * (total - done) / 60
+        _say(f"[{done}/{total}] {assessment.transcript_id}: {state}" + (f"  (~{left:.1f} min left)" if total > done else ""))
+
+    pairs = EvalRun(lambda d: ctx.assessor.assess(d.transcript), progress).run(dialogues)
+    scored = [(d, a) for d, a in pairs if a.status == "scored"]
+    report = EvalReport(
+        created_at=now(), model=model_name(ctx.settings), rubric_version=ctx.rubric.version,
+        prompt_version=ctx.prompt.version, dataset=str(path.name), sample=args.sample, seed=args.seed,
+        scored=len(scored), failed=len(pairs) - len(scored), criteria=agreement_report(scored, mapping, args.seed),
+    )
+    written = write_report(report, Path(args.out))
+    for c in report.criteria:
+        _say(f"{c.criterion:<18} vs {c.label}: QWK {c.qwk.value:.3f} [{c.qwk.low:.3f}, {c.qwk.high:.3f}]  "
+             f"Spearman {c.spearman.value:.3f}  exact {c.exact:.2f}  adjacent {c.adjacent:.2f}  bias {c.bias:+.2f}  "
+             f"(humans: Spearman {c.human_ceiling_spearman:.3f})")
+    _say(f"report: {written}")
+    if args.baseline:
+        baseline = EvalReport.model_validate_json(Path(args.baseline).read_text(encoding="utf-8"))
+        worse = regressions(report, baseline)
+        for line in worse:
+            _say(f"REGRESSION {line}")
+        if worse:
+            return 1
+    return 0
+
+
 def _cmd_serve(ctx: ServiceContext, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -164,6 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="iceberg-demo")
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("eval", help="measure agreement with human ratings on a labelled set")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--format", choices=["stc3", "iceberg"], required=True)
+    p.add_argument("--sample", type=int, help="score a seeded random sample of N dialogues")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="iceberg-eval")
+    p.add_argument("--mapping", help="label-to-criterion mapping (default: rubrics/eval/stc3.yaml)")
+    p.add_argument("--baseline", help="an earlier report.json: exit 1 when a metric falls below its interval")
+    p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("serve", help="run the HTTP API and pages")
     p.add_argument("--host", default="127.0.0.1")

@@ -57,3 +57,37 @@ def test_assess_prints_json_and_names_bad_files(scripted_llm: ScriptedLLM, tmp_p
 def test_portrait_without_assessments_says_what_to_do(scripted_llm: ScriptedLLM, tmp_path: Path) -> None:
     result = _run(["portrait", "--out", str(tmp_path / "p")], scripted_llm, tmp_path / "empty")
     assert result.returncode == 1 and "iceberg assess" in result.stderr
+
+
+def test_eval_reports_agreement_and_gates_on_a_baseline(scripted_llm: ScriptedLLM, tmp_path: Path) -> None:
+    from tests.scripted_llm import answer_from_schema, completion
+
+    # The scripted model scores 5 when the helpdesk says 您好 and 1 otherwise; the humans agree on that.
+    rows = []
+    for n in range(12):
+        polite = n % 2 == 0
+        rating = [2] * 19 if polite else [-2] * 19
+        rows.append({"id": str(n), "turns": [{"sender": "customer", "utterances": [f"问题{n}"]},
+                                             {"sender": "helpdesk", "utterances": ["您好，马上处理" if polite else "自己看"]}],
+                     "quality": {"A": rating, "S": rating, "E": rating}})
+    data = tmp_path / "dev_cn.jsonl"
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    scripted_llm.handler = lambda r: (200, completion(answer_from_schema(
+        r, lambda cid, text: 5 if "您好" in text.split("<transcript>")[1] else 1)), {})
+
+    out = tmp_path / "eval"
+    result = _run(["eval", "--format", "stc3", str(data), "--sample", "10", "--seed", "3", "--out", str(out)],
+                  scripted_llm, tmp_path / "data")
+    assert result.returncode == 0, result.stderr
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    by_criterion = {c["criterion"]: c for c in report["criteria"]}
+    assert set(by_criterion) == {"service_attitude", "answering_skill", "logic"}
+    assert by_criterion["service_attitude"]["qwk"]["value"] == 1.0 and by_criterion["logic"]["exact"] == 1.0
+    assert report["sample"] == 10 and report["seed"] == 3 and report["scored"] == 10
+    assert "[10/10]" in result.stderr
+
+    # a worse "model" against that report as the baseline fails the gate; the re-run costs no call for cached ones
+    scripted_llm.handler = lambda r: (200, completion(answer_from_schema(r, lambda cid, text: 3)), {})
+    worse = _run(["eval", "--format", "stc3", str(data), "--sample", "10", "--seed", "3", "--out", str(tmp_path / "e2"),
+                  "--baseline", str(out / "report.json")], scripted_llm, tmp_path / "other-data")
+    assert worse.returncode == 1 and "REGRESSION service_attitude/S" in worse.stderr
