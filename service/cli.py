@@ -122,6 +122,10 @@ def _cmd_demo(ctx: ServiceContext, args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def _cmd_eval(ctx: ServiceContext, args: argparse.Namespace) -> int:
     from service.evaluation.harness import (
         EvalReport,
@@ -142,8 +146,13 @@ def _cmd_eval(ctx: ServiceContext, args: argparse.Namespace) -> int:
     if not path.is_file():
         _say(f"error: {path}: no such file")
         return 2
-    dialogues = load_stc3(path, sample=args.sample, seed=args.seed)
-    mapping = load_mapping(Path(args.mapping) if args.mapping else ctx.settings.rubrics_dir / "eval" / "stc3.yaml")
+    mapping_path = Path(args.mapping) if args.mapping else ctx.settings.rubrics_dir / "eval" / "stc3.yaml"
+    try:
+        dialogues = load_stc3(path, sample=args.sample, seed=args.seed)
+        mapping = load_mapping(mapping_path)
+    except ValueError as error:  # the loaders name the file and line or field
+        _say(f"error: {error}")
+        return 2
     started = time.perf_counter()
 
     def progress(done: int, total: int, assessment: Assessment) -> None:
@@ -160,9 +169,9 @@ def _cmd_eval(ctx: ServiceContext, args: argparse.Namespace) -> int:
     )
     written = write_report(report, Path(args.out))
     for c in report.criteria:
-        _say(f"{c.criterion:<18} vs {c.label}: QWK {c.qwk.value:.3f} [{c.qwk.low:.3f}, {c.qwk.high:.3f}]  "
-             f"Spearman {c.spearman.value:.3f}  exact {c.exact:.2f}  adjacent {c.adjacent:.2f}  bias {c.bias:+.2f}  "
-             f"(humans: Spearman {c.human_ceiling_spearman:.3f})")
+        _say(f"{c.criterion:<18} vs {c.label}: QWK {_fmt(c.qwk.value)} [{_fmt(c.qwk.low)}, {_fmt(c.qwk.high)}]  "
+             f"Spearman {_fmt(c.spearman.value)}  exact {c.exact:.2f}  adjacent {c.adjacent:.2f}  bias {c.bias:+.2f}  "
+             f"(humans: Spearman {_fmt(c.human_ceiling_spearman)})")
     _say(f"report: {written}")
     if args.baseline:
         baseline = EvalReport.model_validate_json(Path(args.baseline).read_text(encoding="utf-8"))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.cases.library import Program, TrainingCase, load_cases, load_programs
 from service.cases.retrieval import CaseIndex
 from service.config import Settings, get_settings
+from service.placement.classifier import place
 from service.portraits.builder import PortraitBuilder, team_view
 from service.portraits.schemas import Portrait, TeamView
 from service.rubrics.loader import load_rubric
@@ -70,6 +71,12 @@ class ServiceContext:
         with self.sessions() as session:
             return repository.list_agents(session, team_id)
 
-    def team(self, team_id: str | None, lang: str = "zh") -> tuple[TeamView, list[Portrait]]:
-        portraits = [p for agent, _ in self.agents(team_id) if (p := self.portrait(agent, lang))]
-        return team_view(team_id, portraits, self.rubric, lang), portraits
+    def team(self, team_id: str | None, lang: str = "zh") -> TeamView:
+        placements = []
+        with self.sessions() as session:
+            for agent, _ in repository.list_agents(session, team_id):
+                assessments = repository.agent_assessments(session, agent, self.rubric.version)
+                if assessments:
+                    name = next((a.agent_name for a in assessments if a.agent_name), None)
+                    placements.append((place(agent, assessments, self.rubric), name))
+        return team_view(team_id, placements, self.rubric, self.programs, lang)

@@ -31,7 +31,8 @@ def write_portraits(ctx: ServiceContext, out: Path, agent_ids: list[str] | None 
         )
         (agents_dir / f"{name}.html").write_text(render_portrait(portrait, team_href="../team.html"), encoding="utf-8")
     teams = {p.team_id for p in portraits}
-    view = team_view(teams.pop() if len(teams) == 1 else None, portraits, ctx.rubric, lang)
+    view = team_view(teams.pop() if len(teams) == 1 else None, [(p.placement, p.agent_name) for p in portraits],
+                     ctx.rubric, ctx.programs, lang)
     (out / "team.html").write_text(
         render_team(view, agent_href=lambda a: f"agents/{agent_filename(a)}.html"), encoding="utf-8"
     )

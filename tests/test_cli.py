@@ -91,3 +91,17 @@ def test_eval_reports_agreement_and_gates_on_a_baseline(scripted_llm: ScriptedLL
     worse = _run(["eval", "--format", "stc3", str(data), "--sample", "10", "--seed", "3", "--out", str(tmp_path / "e2"),
                   "--baseline", str(out / "report.json")], scripted_llm, tmp_path / "other-data")
     assert worse.returncode == 1 and "REGRESSION service_attitude/S" in worse.stderr
+    # a constant scorer has no defined correlation: the report says null, and stays standard JSON
+    def reject(constant: str) -> None:
+        raise AssertionError(f"non-standard JSON constant {constant}")
+
+    strict = json.loads((tmp_path / "e2" / "report.json").read_text(encoding="utf-8"), parse_constant=reject)
+    assert strict["criteria"][0]["spearman"]["value"] is None
+
+
+def test_eval_names_a_bad_line(scripted_llm: ScriptedLLM, tmp_path: Path) -> None:
+    data = tmp_path / "dev_cn.jsonl"
+    data.write_text('{"id": "1", "turns": [], "quality": {}}\n{"id": "2"}\n', encoding="utf-8")
+    result = _run(["eval", "--format", "stc3", str(data)], scripted_llm, tmp_path / "data")
+    assert result.returncode == 2 and "dev_cn.jsonl: line 1: not a STC-3 dialogue" in result.stderr
+    assert "Traceback" not in result.stderr

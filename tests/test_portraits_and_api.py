@@ -112,3 +112,12 @@ def test_written_portraits_match_the_api_json(assessed: ServiceContext, tmp_path
     data = json.loads((tmp_path / "agents" / "A002.json").read_text(encoding="utf-8"))
     assert data == assessed.portrait("A002").model_dump(mode="json")
     assert (tmp_path / "team.html").is_file() and (tmp_path / "agents" / "A002.html").is_file()
+
+
+def test_team_matrix_needs_no_case_retrieval(assessed: ServiceContext) -> None:
+    fresh = ServiceContext(assessed.settings)
+    view = fresh.team("T01")
+    assert [m.agent_id for m in view.members] == ["A001", "A002", "A003", "A004"]
+    assert "A001" in view.by_quadrant["lead_goose"] and view.members[0].program_name == "头雁工程"
+    assert view.by_quadrant["leaving_tail"] == ["A004"]
+    assert "case_index" not in fresh.__dict__  # the vector store was never opened for the team page

@@ -6,7 +6,6 @@ missing. The report records what produced it (model, rubric and prompt versions,
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from service.evaluation.metrics import (
     Estimate,
@@ -30,6 +29,7 @@ from service.evaluation.metrics import (
 )
 from service.evaluation.stc3 import LabelledDialogue
 from service.scoring.schemas import Assessment
+from service.validation import describe_validation_error
 
 
 class LabelMapping(BaseModel):
@@ -48,7 +48,7 @@ class CriterionReport(BaseModel):
     adjacent: float
     bias: float
     confusion: list[list[int]]
-    human_ceiling_spearman: float
+    human_ceiling_spearman: float | None
 
 
 class EvalReport(BaseModel):
@@ -65,8 +65,17 @@ class EvalReport(BaseModel):
 
 
 def load_mapping(path: Path) -> dict[str, LabelMapping]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {label: LabelMapping.model_validate(item) for label, item in (data.get("labels") or {}).items()}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return {label: LabelMapping.model_validate(item) for label, item in (data.get("labels") or {}).items()}
+    except (OSError, yaml.YAMLError) as error:
+        raise ValueError(f"{path}: {error}") from None
+    except ValidationError as error:
+        raise ValueError(f"{path}: {describe_validation_error(error)}") from None
+
+
+def _rounded(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 3)
 
 
 def _half_up(value: float) -> int:
@@ -98,7 +107,7 @@ def agreement_report(
             adjacent=round(adjacent_agreement(model_scores, human_int), 3),
             bias=round(bias(model_scores, human_means), 3),
             confusion=confusion(model_scores, human_int),
-            human_ceiling_spearman=round(human_ceiling(raters, spearman), 3),
+            human_ceiling_spearman=_rounded(human_ceiling(raters, spearman)),
         ))
     return reports
 
@@ -113,8 +122,11 @@ def regressions(report: EvalReport, baseline: EvalReport) -> list[str]:
             continue
         for name in ("qwk", "spearman", "pearson"):
             now, then = getattr(current, name), getattr(before, name)
-            if not math.isnan(then.low) and now.value < then.low:
-                found.append(f"{current.criterion}/{current.label} {name}: {now.value:.3f} < baseline interval "
+            if then.low is None:
+                continue
+            if now.value is None or now.value < then.low:
+                shown = "undefined" if now.value is None else f"{now.value:.3f}"
+                found.append(f"{current.criterion}/{current.label} {name}: {shown} < baseline interval "
                              f"low {then.low:.3f} (baseline {then.value:.3f})")
     return found
 
@@ -136,7 +148,7 @@ class EvalRun:
 def write_report(report: EvalReport, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     path = out / "report.json"
-    path.write_text(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    path.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return path
 
 

@@ -79,9 +79,16 @@ def confusion(model: Sequence[int], human: Sequence[int], low: int = 1, high: in
 
 
 class Estimate(BaseModel):
-    value: float
-    low: float
-    high: float
+    """A metric and its 95% interval; None where undefined (e.g. a correlation with a constant rater), so that
+    reports stay standard JSON."""
+
+    value: float | None
+    low: float | None
+    high: float | None
+
+
+def _defined(value: float) -> float | None:
+    return None if math.isnan(value) else value
 
 
 def bootstrap(
@@ -97,9 +104,9 @@ def bootstrap(
         if not math.isnan(value):
             values.append(value)
     values.sort()
-    point = metric(list(model), list(human))
+    point = _defined(metric(list(model), list(human)))
     if not values:
-        return Estimate(value=point, low=float("nan"), high=float("nan"))
+        return Estimate(value=point, low=None, high=None)
     return Estimate(value=point, low=values[int(0.025 * (len(values) - 1))], high=values[int(0.975 * (len(values) - 1))])
 
 

@@ -148,24 +148,31 @@ class PortraitBuilder:
         )
 
 
-def team_view(team_id: str | None, portraits: Sequence[Portrait], rubric: Rubric, lang: str = "zh") -> TeamView:
+def team_view(
+    team_id: str | None,
+    placements: Sequence[tuple[Placement, str | None]],
+    rubric: Rubric,
+    programs: dict[str, Program],
+    lang: str = "zh",
+) -> TeamView:
+    """The team matrix from placements alone: a team page needs no evidence, cases or measures."""
     members = []
     by_quadrant: dict[str, list[str]] = {name: [] for name in rubric.model.quadrants}
     waiting = []
-    for portrait in sorted(portraits, key=lambda p: p.agent_id):
-        placement = portrait.placement
+    for placement, agent_name in sorted(placements, key=lambda p: p[0].agent_id):
+        program = programs.get(placement.program) if placement.program else None
         members.append(
             TeamMember(
-                agent_id=portrait.agent_id, agent_name=portrait.agent_name, quadrant=placement.quadrant,
-                program_name=portrait.program.name if portrait.program else None,
+                agent_id=placement.agent_id, agent_name=agent_name, quadrant=placement.quadrant,
+                program_name=program.name.get(lang) if program else None,
                 ability=placement.axes["ability"].score, cognition=placement.axes["cognition"].score,
                 assessed_calls=placement.assessed_calls, calls_needed=placement.calls_needed,
             )
         )
         if placement.quadrant:
-            by_quadrant[placement.quadrant].append(portrait.agent_id)
+            by_quadrant[placement.quadrant].append(placement.agent_id)
         else:
-            waiting.append(portrait.agent_id)
+            waiting.append(placement.agent_id)
     return TeamView(
         team_id=team_id, lang=lang, thresholds=dict(rubric.model.thresholds), members=members,
         by_quadrant=by_quadrant, not_yet_placeable=waiting,

@@ -50,8 +50,8 @@ def create_app(context: ServiceContext | None = None) -> FastAPI:
 
     @app.get("/v1/teams/{team_id}", response_model=TeamView, tags=["portraits"])
     def team(team_id: str, lang: Lang = "zh") -> TeamView:
-        view, portraits = ctx.team(team_id, lang)
-        if not portraits:
+        view = ctx.team(team_id, lang)
+        if not view.members:
             raise HTTPException(404, f"no assessed agents in team {team_id!r}")
         return view
 
@@ -65,12 +65,12 @@ def create_app(context: ServiceContext | None = None) -> FastAPI:
 
     @app.get("/teams/{team_id}", response_class=HTMLResponse, tags=["pages"])
     def team_page(team_id: str, lang: Lang = Query("zh")) -> HTMLResponse:
-        view, _ = ctx.team(team_id, lang)
+        view = ctx.team(team_id, lang)
         return HTMLResponse(render_team(view, agent_href=lambda a: f"/agents/{a}?lang={lang}"))
 
     @app.get("/", response_class=HTMLResponse, tags=["pages"])
     def all_agents_page(lang: Lang = Query("zh")) -> HTMLResponse:
-        view, _ = ctx.team(None, lang)
+        view = ctx.team(None, lang)
         return HTMLResponse(render_team(view, agent_href=lambda a: f"/agents/{a}?lang={lang}"))
 
     return app
