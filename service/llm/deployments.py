@@ -15,6 +15,7 @@ The file (``ICEBERG_LLM_DEPLOYMENTS``) is YAML::
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,16 @@ class DeploymentsFile(BaseModel):
 
 
 def load_deployments(path: Path) -> DeploymentsFile:
+    """Parsed once per file version: assessments ask for the model name on every call."""
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as error:
+        raise DeploymentsError(f"{path}: {error}") from None
+    return _load(path.resolve(), stamp)
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path, stamp: int) -> DeploymentsFile:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
@@ -67,8 +78,8 @@ def router_for(path: Path, timeout_s: float) -> tuple[str, Any]:
     """The (cached) Router for a deployments file, and the model group name to call it with."""
     from litellm import Router
 
+    config = load_deployments(path)
     with _lock:
-        config = load_deployments(path)
         key = path.resolve()
         if key not in _routers:
             settings = {"allowed_fails": 1, "cooldown_time": 30, **config.router_settings}
