@@ -126,32 +126,57 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+def _source_commit() -> str | None:
+    """The checkout's commit, for reports that must say what produced them; None outside a git checkout."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                              text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
 def _cmd_eval(ctx: ServiceContext, args: argparse.Namespace) -> int:
     from service.evaluation.harness import (
         EvalReport,
         EvalRun,
         agreement_report,
+        grader_report,
+        identity_mapping,
         load_mapping,
         now,
         regressions,
+        report_items,
+        stability_report,
         write_report,
     )
+    from service.evaluation.labelled import load_iceberg
     from service.evaluation.stc3 import load_stc3
     from service.llm.provider import model_name
 
-    if args.format != "stc3":
-        _say("error: only --format stc3 is supported so far (the Iceberg labelled format is next)")
-        return 2
     path = Path(args.file)
     if not path.is_file():
         _say(f"error: {path}: no such file")
         return 2
-    mapping_path = Path(args.mapping) if args.mapping else ctx.settings.rubrics_dir / "eval" / "stc3.yaml"
     try:
-        dialogues = load_stc3(path, sample=args.sample, seed=args.seed)
-        mapping = load_mapping(mapping_path)
+        if args.format == "stc3":
+            dialogues = load_stc3(path, sample=args.sample, seed=args.seed)
+            mapping = load_mapping(Path(args.mapping) if args.mapping else ctx.settings.rubrics_dir / "eval" / "stc3.yaml")
+        else:
+            dialogues = load_iceberg(path)
+            if args.sample is not None and args.sample < len(dialogues):
+                import random
+
+                dialogues = random.Random(args.seed).sample(dialogues, args.sample)
+            criteria = {c.id for c in ctx.rubric.criteria}
+            mapping = load_mapping(Path(args.mapping)) if args.mapping else identity_mapping(dialogues, criteria)
     except ValueError as error:  # the loaders name the file and line or field
         _say(f"error: {error}")
+        return 2
+    if not mapping:
+        _say(f"error: {path}: no label names a criterion of the rubric; give --mapping")
         return 2
     started = time.perf_counter()
 
@@ -160,19 +185,33 @@ def _cmd_eval(ctx: ServiceContext, args: argparse.Namespace) -> int:
         left = (time.perf_counter() - started) / done * (total - done) / 60
         _say(f"[{done}/{total}] {assessment.transcript_id}: {state}" + (f"  (~{left:.1f} min left)" if total > done else ""))
 
-    pairs = EvalRun(lambda d: ctx.assessor.assess(d.transcript), progress).run(dialogues)
+    runner = EvalRun(lambda d: ctx.assessor.assess(d.transcript), progress,
+                     assess_fresh=lambda d: ctx.assessor.assess(d.transcript, fresh=True))
+    pairs = runner.run(dialogues)
+    criteria = sorted({m.criterion for m in mapping.values()})
+    if args.repeat > 1:
+        _say(f"stability: {args.repeat - 1} more run(s) of up to {args.repeat_sample} calls, cache bypassed")
+        started = time.perf_counter()
+    repeats = runner.repeat(pairs, args.repeat, criteria, args.repeat_sample)
     scored = [(d, a) for d, a in pairs if a.status == "scored"]
     report = EvalReport(
         created_at=now(), model=model_name(ctx.settings), rubric_version=ctx.rubric.version,
         prompt_version=ctx.prompt.version, dataset=str(path.name), sample=args.sample, seed=args.seed,
         scored=len(scored), failed=len(pairs) - len(scored), criteria=agreement_report(scored, mapping, args.seed),
+        graders=grader_report(scored, mapping), stability=stability_report(repeats, criteria),
+        items=report_items(pairs, mapping, repeats),
+        command="iceberg " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("iceberg") else None,
+        commit=_source_commit(),
     )
     written = write_report(report, Path(args.out))
     for c in report.criteria:
         _say(f"{c.criterion:<18} vs {c.label}: QWK {_fmt(c.qwk.value)} [{_fmt(c.qwk.low)}, {_fmt(c.qwk.high)}]  "
              f"Spearman {_fmt(c.spearman.value)}  exact {c.exact:.2f}  adjacent {c.adjacent:.2f}  bias {c.bias:+.2f}  "
              f"(humans: Spearman {_fmt(c.human_ceiling_spearman)})")
-    _say(f"report: {written}")
+    for st in report.stability:
+        _say(f"stability {st.criterion:<18} {st.runs} runs x {st.dialogues} calls: mean SD {st.mean_sd:.3f}, "
+             f"all agree {st.all_agree:.0%}")
+    _say(f"report: {written} and {written.with_suffix('.html')}")
     if args.baseline:
         baseline = EvalReport.model_validate_json(Path(args.baseline).read_text(encoding="utf-8"))
         worse = regressions(report, baseline)
@@ -232,8 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", type=int, help="score a seeded random sample of N dialogues")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="iceberg-eval")
-    p.add_argument("--mapping", help="label-to-criterion mapping (default: rubrics/eval/stc3.yaml)")
+    p.add_argument("--mapping", help="label-to-criterion mapping (default: rubrics/eval/stc3.yaml for stc3; "
+                   "for iceberg, labels named after criteria)")
     p.add_argument("--baseline", help="an earlier report.json: exit 1 when a metric falls below its interval")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="stability: score each call this many times in all, cache bypassed for the extra runs")
+    p.add_argument("--repeat-sample", type=int, default=20, help="how many calls the stability runs cover")
     p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("serve", help="run the HTTP API and pages")

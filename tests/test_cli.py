@@ -105,3 +105,40 @@ def test_eval_names_a_bad_line(scripted_llm: ScriptedLLM, tmp_path: Path) -> Non
     result = _run(["eval", "--format", "stc3", str(data)], scripted_llm, tmp_path / "data")
     assert result.returncode == 2 and "dev_cn.jsonl: line 1: not a STC-3 dialogue" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_eval_on_iceberg_format_with_stability_runs(scripted_llm: ScriptedLLM, tmp_path: Path) -> None:
+    from service.evaluation.labelled import LabelledDialogue, dump_iceberg
+    from service.transcripts.schemas import Transcript, Turn
+    from tests.scripted_llm import answer_from_schema, completion
+
+    dialogues = []
+    for n in range(6):
+        polite = n % 2 == 0
+        transcript = Transcript(id=f"call-{n}", agent_id="A9", turns=[
+            Turn(speaker="customer", text=f"问题{n}"), Turn(speaker="agent", text="您好，马上处理" if polite else "自己看")])
+        score = 5.0 if polite else 1.0
+        dialogues.append(LabelledDialogue(transcript=transcript, ratings={
+            "answering_skill": {"rev-li": score, "rev-wang": score if n < 4 else 3.0}, "mood": {"rev-li": 1.0}}))
+    data = tmp_path / "labelled.jsonl"
+    data.write_text(dump_iceberg(dialogues), encoding="utf-8")
+    scripted_llm.handler = lambda r: (200, completion(answer_from_schema(
+        r, lambda cid, text: 5 if "您好" in text.split("<transcript>")[1] else 1)), {})
+
+    out = tmp_path / "eval"
+    result = _run(["eval", "--format", "iceberg", str(data), "--out", str(out), "--repeat", "3", "--repeat-sample", "2"],
+                  scripted_llm, tmp_path / "data")
+    assert result.returncode == 0, result.stderr
+    assert len(scripted_llm.requests) == 6 + 2 * 2  # every call once, then two fresh runs of two calls
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    [criterion] = report["criteria"]  # "mood" names no criterion and is left out
+    # rev-wang's 3s on the last two calls pull their means to 4 and 2: four of six calls match exactly
+    assert criterion["criterion"] == "answering_skill" and criterion["exact"] == 0.667 and criterion["adjacent"] == 1.0
+    assert {g["rater"] for g in report["graders"]} == {"rev-li", "rev-wang"}
+    [stability] = report["stability"]
+    assert stability["runs"] == 3 and stability["dialogues"] == 2 and stability["all_agree"] == 1.0
+    assert (out / "report.html").read_text(encoding="utf-8").count("<circle") == 6
+
+    # the fresh runs were not stored: a second evaluation is served from the cache alone
+    again = _run(["eval", "--format", "iceberg", str(data), "--out", str(tmp_path / "e2")], scripted_llm, tmp_path / "data")
+    assert again.returncode == 0 and len(scripted_llm.requests) == 10

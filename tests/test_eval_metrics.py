@@ -62,7 +62,8 @@ def test_stc3_adapter_on_a_small_file(tmp_path: Path) -> None:
     first = dialogues[0]
     assert [t.speaker for t in first.transcript.turns] == ["customer", "agent"]
     assert first.transcript.turns[1].text == "您好 请提供卡号"
-    assert (first.mean_on_1_to_5("A"), first.mean_on_1_to_5("S"), first.mean_on_1_to_5("E")) == (5, 3, 1)
+    assert (first.mean("A"), first.mean("S"), first.mean("E")) == (2, 0, -2)
+    assert sorted(first.ratings["A"])[:2] == ["r01", "r02"] and len(first.ratings["A"]) == 19
     assert [d.transcript.id for d in load_stc3(path, sample=3, seed=1)] == \
         [d.transcript.id for d in load_stc3(path, sample=3, seed=1)]
 
@@ -73,5 +74,18 @@ def test_stc3_shared_data_loads_with_19_raters() -> None:
     dialogues = load_stc3(SHARED / "data" / "stc3" / "dev_cn.jsonl")
     assert len(dialogues) == 2469
     assert all(len(d.ratings["S"]) == 19 for d in dialogues[:50])
-    ceiling = human_ceiling([[r + 3 for r in d.ratings["S"]] for d in dialogues[:300]], spearman)
+    ceiling = human_ceiling([d.ratings["S"] for d in dialogues[:300]], spearman)
     assert 0 < ceiling < 1
+
+
+def test_human_ceiling_by_rater_name_matches_positional_and_skips_missing_raters() -> None:
+    rows = [[1, 2, 2], [3, 3, 4], [5, 4, 5], [2, 2, 1]]
+    named = [{"a": r[0], "b": r[1], "c": r[2]} for r in rows]
+    assert human_ceiling(named, pearson) == pytest.approx(human_ceiling(rows, pearson))
+    # rater c missing on one item: c is compared on the other three, a and b on all four
+    partial = [dict(item) for item in named]
+    del partial[3]["c"]
+    expected_c = pearson([2, 4, 5], [1.5, 3, 4.5])
+    expected_a = pearson([1, 3, 5, 2], [2, 3.5, 4.5, 2])
+    expected_b = pearson([2, 3, 4, 2], [1.5, 3.5, 5, 2])
+    assert human_ceiling(partial, pearson) == pytest.approx((expected_a + expected_b + expected_c) / 3)

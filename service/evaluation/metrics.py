@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import BaseModel
 
@@ -110,17 +110,34 @@ def bootstrap(
     return Estimate(value=point, low=values[int(0.025 * (len(values) - 1))], high=values[int(0.975 * (len(values) - 1))])
 
 
-def human_ceiling(ratings: Sequence[Sequence[float]], metric: Callable[[list, list], float]) -> float:
+def human_ceiling(
+    ratings: Sequence[Mapping[str, float]] | Sequence[Sequence[float]], metric: Callable[[list, list], float]
+) -> float:
     """How well one rater agrees with the mean of the others, averaged over raters: what humans achieve.
 
-    ``ratings[item][rater]``; every item rated by the same number of raters.
+    ``ratings[item]`` maps rater to score (or lists scores by rater position). A rater is compared on the items
+    they rated together with at least one other rater.
     """
-    raters = len(ratings[0])
+    items = [dict(r) if isinstance(r, Mapping) else {str(i): v for i, v in enumerate(r)} for r in ratings]
     scores = []
-    for r in range(raters):
-        one = [item[r] for item in ratings]
-        rest = [(sum(item) - item[r]) / (raters - 1) for item in ratings]
-        value = metric(one, rest)
+    for rater in sorted({name for item in items for name in item}):
+        one, rest = peer_pairs(items, rater)
+        value = metric(one, rest) if len(one) >= 2 else float("nan")
         if not math.isnan(value):
             scores.append(value)
     return sum(scores) / len(scores) if scores else float("nan")
+
+
+def peer_pairs(items: Sequence[Mapping[str, float]], rater: str) -> tuple[list[float], list[float]]:
+    """The rater's scores and, item by item, the mean of the other raters' scores."""
+    one, rest = [], []
+    for item in items:
+        if rater in item and len(item) > 1:
+            one.append(item[rater])
+            rest.append((sum(item.values()) - item[rater]) / (len(item) - 1))
+    return one, rest
+
+
+def to_scale(value: float, low: int = 1, high: int = 5) -> int:
+    """A mean score as a whole scale point (half up), clipped to the scale."""
+    return min(high, max(low, int(math.floor(value + 0.5))))

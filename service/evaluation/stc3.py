@@ -1,5 +1,6 @@
 """The STC-3 customer-helpdesk dialogues as a labelled set: helpdesk turns are the agent's, each dialogue carries
-19 human ratings of A (task accomplished), S (satisfaction) and E (effectiveness), each in -2..2.
+19 human ratings of A (task accomplished), S (satisfaction) and E (effectiveness), each in -2..2. Raters are
+named by their position (``r01``..``r19``), which is the same rater across the file.
 """
 
 from __future__ import annotations
@@ -8,19 +9,8 @@ import json
 import random
 from pathlib import Path
 
-from pydantic import BaseModel
-
+from service.evaluation.labelled import LabelledDialogue
 from service.transcripts.schemas import Transcript, Turn
-
-
-class LabelledDialogue(BaseModel):
-    transcript: Transcript
-    ratings: dict[str, list[int]]  # label -> every rater's score on the -2..2 scale
-
-    def mean_on_1_to_5(self, label: str) -> float:
-        """The raters' mean moved from -2..2 onto the rubric's 1..5 scale."""
-        values = self.ratings[label]
-        return sum(values) / len(values) + 3
 
 
 def load_stc3(path: Path, sample: int | None = None, seed: int = 0) -> list[LabelledDialogue]:
@@ -40,7 +30,11 @@ def load_stc3(path: Path, sample: int | None = None, seed: int = 0) -> list[Labe
                 ]
                 transcript = Transcript(id=f"stc3-{data['id']}", agent_id="stc3-helpdesk", channel="weibo",
                                         language=language, turns=turns)
-                dialogues.append(LabelledDialogue(transcript=transcript, ratings=data["quality"]))
+                ratings = {
+                    label: {f"r{i:02d}": float(v) for i, v in enumerate(values, start=1)}
+                    for label, values in data["quality"].items()
+                }
+                dialogues.append(LabelledDialogue(transcript=transcript, ratings=ratings))
             except (KeyError, ValueError, TypeError) as error:
                 raise ValueError(f"{path}: line {lineno}: not a STC-3 dialogue ({error})") from None
     if sample is not None and sample < len(dialogues):

@@ -146,13 +146,18 @@ class Assessor:
     sessions: sessionmaker[Session]
     endpoint_factory: Callable[[Settings], ModelEndpoint] = resolve_endpoint
 
-    def assess(self, transcript: Transcript) -> Assessment:
+    def assess(self, transcript: Transcript, fresh: bool = False) -> Assessment:
+        """Score the transcript, or return the stored assessment of the same content.
+
+        ``fresh`` asks the model again and keeps the result out of the store (its calls are still logged): what
+        stability runs need to see the model's run-to-run spread.
+        """
         model = model_name(self.settings)
         method = f"{model}|samples={self.settings.llm_samples}|logprobs={int(self.settings.llm_logprob_scores)}"
         key = cache_key(transcript, self.rubric.version, self.prompt.version, method)
         with self.sessions.begin() as session:
             repository.save_transcript(session, transcript)
-            cached = repository.find_scored_assessment(session, key)
+            cached = None if fresh else repository.find_scored_assessment(session, key)
         if cached:
             return cached.model_copy(update={"cached": True})
 
@@ -186,7 +191,8 @@ class Assessor:
                                     compliance_flags=flags, **base)
 
         with self.sessions.begin() as session:
-            repository.save_assessment(session, assessment, key)
+            if not fresh:
+                repository.save_assessment(session, assessment, key)
             for call in calls:
                 repository.log_model_call(session, call, transcript.id, assessment_id)
         return assessment

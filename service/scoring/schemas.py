@@ -57,6 +57,15 @@ class Evidence(BaseModel):
     cited_turn: int | None = Field(default=None, description="The turn the model cited, when it was re-pointed.")
 
 
+class ReviewerOverride(BaseModel):
+    """A reviewer's score for a criterion. It outranks the model's, which is kept beside it."""
+
+    score: int | None = Field(ge=1, le=5, description="1-5, or null: the reviewer judges it not assessable.")
+    reviewer: str
+    comment: str = Field(min_length=1)
+    at: datetime
+
+
 class CriterionScore(BaseModel):
     criterion_id: str
     dimension: str
@@ -71,6 +80,19 @@ class CriterionScore(BaseModel):
         default=None, description="G-Eval: the score's expectation under the model's token probabilities."
     )
     source: str = Field(description="Where the score came from, e.g. 'model:openai/qwen2.5-coder-1.5b'.")
+    override: ReviewerOverride | None = Field(default=None, description="A reviewer's correction, when made.")
+
+    @property
+    def final_score(self) -> int | None:
+        """The score that counts: the reviewer's when corrected, else the model's."""
+        return self.override.score if self.override else self.score
+
+    @property
+    def counts(self) -> bool:
+        """Whether the score enters aggregates: a reviewer's always does; a model score only with verified evidence."""
+        if self.override:
+            return self.override.score is not None
+        return self.score is not None and not self.needs_review
 
 
 class ComplianceFlag(BaseModel):
