@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.cases.library import Program, TrainingCase, load_cases, load_programs
 from service.cases.retrieval import CaseIndex
 from service.config import Settings, get_settings
-from service.placement.classifier import place
+from service.placement.team import TeamPlacements, place_team
 from service.portraits.builder import PortraitBuilder, team_view
 from service.portraits.schemas import Portrait, TeamView
 from service.rubrics.loader import load_rubric
 from service.rubrics.schemas import Rubric
 from service.scoring.assessor import Assessor
 from service.scoring.prompt import AssessmentPrompt
+from service.scoring.schemas import Assessment
 from service.storage import repository
 from service.storage.database import make_engine, make_sessionmaker
 
@@ -60,23 +61,43 @@ class ServiceContext:
     def portrait_builder(self) -> PortraitBuilder:
         return PortraitBuilder(self.rubric, self.programs, self.case_index, self.settings.cases_per_portrait)
 
-    def portrait(self, agent_id: str, lang: str = "zh") -> Portrait | None:
+    def _placed_team(self, team_id: str | None) -> tuple[dict[str, list[Assessment]], TeamPlacements,
+                                                         dict[str, str | None]]:
+        """The team's assessments, placed at once; every placement shown is recorded with its inputs."""
         with self.sessions() as session:
-            assessments = repository.agent_assessments(session, agent_id, self.rubric.version)
-        if not assessments:
-            return None
-        return self.portrait_builder().build(agent_id, assessments, lang)
+            assessments = repository.team_assessments(session, team_id, self.rubric.version)
+        team = place_team(assessments, self.rubric)
+        with self.sessions.begin() as session:
+            for agent_id, history in team.histories.items():
+                repository.record_placements(session, history, team_id, self.rubric.version,
+                                              self.rubric.model_version)
+        names = {agent: next((a.agent_name for a in items if a.agent_name), None) for agent, items in assessments.items()}
+        return assessments, team, names
+
+    def portrait(self, agent_id: str, lang: str = "zh") -> Portrait | None:
+        found = self.portraits([agent_id], lang)
+        return found[0] if found else None
+
+    def portraits(self, agent_ids: list[str], lang: str = "zh") -> list[Portrait]:
+        """Portraits of the given agents (those with scored assessments), each team placed once."""
+        teams: dict[str | None, list[str]] = {}
+        with self.sessions() as session:
+            for agent_id in agent_ids:
+                own = repository.agent_assessments(session, agent_id, self.rubric.version)
+                if own:
+                    teams.setdefault(own[-1].team_id, []).append(agent_id)
+        builder = self.portrait_builder()
+        built: dict[str, Portrait] = {}
+        for team_id, members in teams.items():
+            assessments, team, names = self._placed_team(team_id)
+            for agent_id in members:
+                built[agent_id] = builder.build(agent_id, assessments.get(agent_id, []), lang, team, names)
+        return [built[a] for a in agent_ids if a in built]
 
     def agents(self, team_id: str | None = None) -> list[tuple[str, str | None]]:
         with self.sessions() as session:
             return repository.list_agents(session, team_id)
 
     def team(self, team_id: str | None, lang: str = "zh") -> TeamView:
-        placements = []
-        with self.sessions() as session:
-            for agent, _ in repository.list_agents(session, team_id):
-                assessments = repository.agent_assessments(session, agent, self.rubric.version)
-                if assessments:
-                    name = next((a.agent_name for a in assessments if a.agent_name), None)
-                    placements.append((place(agent, assessments, self.rubric), name))
-        return team_view(team_id, placements, self.rubric, self.programs, lang)
+        _, team, names = self._placed_team(team_id)
+        return team_view(team_id, team, names, self.rubric, self.programs, lang)

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 from service.context import ServiceContext
-from service.portraits.builder import team_view
 from service.portraits.rendering import render_portrait, render_team
 from service.portraits.schemas import Portrait
 
@@ -23,16 +22,16 @@ def write_portraits(ctx: ServiceContext, out: Path, agent_ids: list[str] | None 
     agents_dir = out / "agents"
     agents_dir.mkdir(parents=True, exist_ok=True)
     ids = agent_ids or [agent for agent, _ in ctx.agents()]
-    portraits = [p for agent in ids if (p := ctx.portrait(agent, lang))]
+    portraits = ctx.portraits(ids, lang)
     for portrait in portraits:
         name = agent_filename(portrait.agent_id)
         (agents_dir / f"{name}.json").write_text(
             json.dumps(portrait.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
-        (agents_dir / f"{name}.html").write_text(render_portrait(portrait, team_href="../team.html"), encoding="utf-8")
+        (agents_dir / f"{name}.html").write_text(render_portrait(
+            portrait, team_href="../team.html", agent_href=lambda a: f"{agent_filename(a)}.html"), encoding="utf-8")
     teams = {p.team_id for p in portraits}
-    view = team_view(teams.pop() if len(teams) == 1 else None, [(p.placement, p.agent_name) for p in portraits],
-                     ctx.rubric, ctx.programs, lang)
+    view = ctx.team(teams.pop() if len(teams) == 1 else None, lang)
     (out / "team.html").write_text(
         render_team(view, agent_href=lambda a: f"agents/{agent_filename(a)}.html"), encoding="utf-8"
     )

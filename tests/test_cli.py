@@ -32,7 +32,8 @@ def test_demo_writes_team_page_and_portraits(scripted_llm: ScriptedLLM, tmp_path
     assert (out / "team.html").is_file()
     for agent in ("A001", "A002", "A003", "A004"):
         portrait = json.loads((out / "agents" / f"{agent}.json").read_text(encoding="utf-8"))
-        assert portrait["agent_id"] == agent and portrait["placement"]["assessed_calls"] == 3
+        assert portrait["agent_id"] == agent and portrait["placement"]["assessed_calls"] == 5
+        assert [h["period"] for h in portrait["history"]] == ["2026-10", "2026-11"]
         assert (out / "agents" / f"{agent}.html").is_file()
     assert "team.html" in result.stderr and "iceberg serve" in result.stderr
 

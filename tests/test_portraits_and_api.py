@@ -25,8 +25,23 @@ from tests.scripted_llm import ScriptedLLM, answer_from_schema, completion
 RUDE = ("你听不懂", "随便你", "自己去", "你自己", "说。", "喂")
 
 
+ABILITY_CRITERIA = {"answering_skill", "professional_knowledge", "general_knowledge", "tool_use"}
+
+
 def _behaviour_score(cid: str, text: str) -> int:
-    return 1 if any(word in text for word in RUDE) else 5
+    """Rude agents score 1; 陈静 is kind but unsure of the products (a strengthening-base agent); the rest 5."""
+    if any(word in text for word in RUDE):
+        return 1
+    if "陈静" in text and _dimension(cid) in ABILITY_CRITERIA:
+        return 2
+    return 5
+
+
+def _dimension(cid: str) -> str:
+    from service.config import PROJECT_ROOT
+    from service.rubrics.loader import load_rubric
+
+    return load_rubric(PROJECT_ROOT / "rubrics").criterion(cid).dimension
 
 
 @pytest.fixture
@@ -62,7 +77,39 @@ def test_portrait_places_agents_and_recommends_cases(assessed: ServiceContext) -
     assert poor.placement.quadrant == "leaving_tail"
     assert poor.cases and all("leaving_tail" in c.programs for c in poor.cases)
     assert poor.program and poor.program.measures
-    assert good.placement.assessed_calls == 3
+    assert good.placement.assessed_calls == 5
+
+
+def test_history_trend_and_mentor_pairs(assessed: ServiceContext) -> None:
+    mentor, apprentice = assessed.portrait("A001"), assessed.portrait("A003")
+    assert mentor and apprentice
+    assert apprentice.placement.quadrant == "strengthening_base"
+    # two periods of calls: October (2 calls each, below the minimum of 5) and November
+    assert [(h.period, h.status) for h in apprentice.history] == [("2026-10", "not_yet_placeable"),
+                                                                  ("2026-11", "placed")]
+    assert apprentice.trend.shown and [p.calls for p in apprentice.trend.periods] == [2, 3]
+    [pair] = apprentice.mentoring
+    assert (pair.role, pair.partner_id, pair.partner_name) == ("apprentice", "A001", "王晓雯")
+    assert {c.dimension for c in pair.covers} <= {"answering_skill", "professional_knowledge"} and pair.covers
+    assert all(c.mentor_score > c.apprentice_score for c in pair.covers)
+    assert [(m.role, m.partner_id) for m in mentor.mentoring] == [("mentor", "A003")]
+
+    view = assessed.team("T01")
+    assert (view.period, view.previous_period) == ("2026-11", "2026-10")
+    assert {m.agent_id: (m.from_quadrant, m.to_quadrant) for m in view.movements}["A003"] == (None, "strengthening_base")
+    assert view.counts["strengthening_base"] == 1 and sum(view.counts.values()) == 4
+    assert [(p.mentor_id, p.apprentice_id) for p in view.pairs] == [("A001", "A003")]
+
+    # every placement shown is stored with its inputs; showing it again stores nothing new
+    from service.storage import repository
+
+    with assessed.sessions() as session:
+        rows = repository.placement_records(session, "A003")
+        assert [r.period for r in rows] == ["2026-10", "2026-11"]
+        assert rows[-1].assessment_ids == apprentice.placement.assessment_ids and len(rows[-1].assessment_ids) == 5
+    assessed.portrait("A003")
+    with assessed.sessions() as session:
+        assert len(repository.placement_records(session, "A003")) == 2
 
 
 def test_api_serves_portraits_pages_and_assessments(server: str, scripted_llm: ScriptedLLM) -> None:
@@ -77,6 +124,21 @@ def test_api_serves_portraits_pages_and_assessments(server: str, scripted_llm: S
         assert team.status_code == 200 and "王晓雯" in team.text
         spec = client.get("/openapi.json").json()
         assert "/v1/assessments" in spec["paths"] and "Portrait" in spec["components"]["schemas"]
+        schemas = spec["components"]["schemas"]
+        assert {"history", "trend", "mentoring"} <= set(schemas["Portrait"]["properties"])
+        assert {"movements", "counts", "pairs"} <= set(schemas["TeamView"]["properties"])
+        assert "/v1/teams/{team_id}/pairings" in spec["paths"]
+
+        pairs = client.get("/v1/teams/T01/pairings").json()
+        assert [(p["mentor_id"], p["apprentice_id"]) for p in pairs["pairs"]] == [("A001", "A003")]
+        assert client.get("/v1/teams/nobody/pairings").status_code == 404
+        apprentice_page = client.get("/agents/A003").text
+        assert "冰山模型" in apprentice_page and "维度雷达图" in apprentice_page and "王晓雯" in apprentice_page
+        assert "分类历史" in apprentice_page and "2026-10" in apprentice_page
+        english = client.get("/agents/A003?lang=en").text
+        assert "Placement history" in english and "Mentor" in english and 'href="/agents/A001?lang=en"' in english
+        team_page = client.get("/teams/T01?lang=en").text
+        assert "Movements since the previous period" in team_page and "mentor pairs" in team_page
 
         transcript = load_transcript_file(EXAMPLES / "C1002.json").model_copy(update={"id": "new-call"})
         created = client.post("/v1/assessments", json=transcript.model_dump(mode="json"))

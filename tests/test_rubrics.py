@@ -30,6 +30,23 @@ def test_version_follows_content(rubrics_copy: Path) -> None:
     assert load_rubric(rubrics_copy).version != before
 
 
+def test_placement_settings_re_place_but_never_re_score(rubrics_copy: Path) -> None:
+    before = load_rubric(rubrics_copy)
+    _edit(rubrics_copy / "model.yaml", lambda d: d["thresholds"].update(ability=55))
+    _edit(rubrics_copy / "model.yaml", lambda d: d["placement"].update(hysteresis_margin=5))
+    after = load_rubric(rubrics_copy)
+    assert after.version == before.version  # stored scores stay current
+    assert after.model_version != before.model_version and after.model.placement.hysteresis_margin == 5
+    _edit(rubrics_copy / "model.yaml", lambda d: d["dimensions"]["logic"].update(zh="逻辑"))
+    assert load_rubric(rubrics_copy).version != before.version  # the model is asked about dimensions by name
+
+
+def test_placement_policy_errors_name_the_field(rubrics_copy: Path) -> None:
+    _edit(rubrics_copy / "model.yaml", lambda d: d["placement"]["window"].update(last_calls=0))
+    with pytest.raises(RubricError, match=r"model.yaml: .*placement.window.last_calls"):
+        load_rubric(rubrics_copy)
+
+
 def _edit(path: Path, change) -> None:  # type: ignore[no-untyped-def]
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     change(data)

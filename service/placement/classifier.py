@@ -1,7 +1,8 @@
 """From an agent's assessments to dimension scores, the two axis scores (0-100), the quadrant and its program.
 
 Pure and deterministic: no clock, no randomness, no I/O; inputs are sorted before use so that the order in which
-assessments arrive cannot change the result.
+assessments arrive cannot change the result. What varies between teams and over time (the previous placement for
+hysteresis, team-relative lines) comes in as arguments.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from service.rubrics.schemas import AXES, AxisName, Rubric
 from service.scoring.schemas import Assessment
 
 Status = Literal["placed", "not_yet_placeable"]
+ThresholdSource = Literal["absolute", "team_percentile"]
 
 
 class DimensionScore(BaseModel):
@@ -44,20 +46,35 @@ class AxisScore(BaseModel):
         default=None, description="95% interval over calls (t-interval of the per-call axis scores); needs 2+ calls."
     )
     borderline: bool = Field(default=False, description="The interval straddles the threshold.")
+    held: bool = Field(default=False, description="Hysteresis: the score crossed the line but not by the margin, "
+                                                  "so the level of the previous placement stands.")
     drivers: list[Driver] = Field(default_factory=list, description="Largest pull first.")
+
+
+class ComplianceCount(BaseModel):
+    item_id: str
+    calls: int = Field(description="Calls in the window that raised the item.")
+    unverified: int = Field(description="Of those, raised without verified evidence (awaiting review).")
 
 
 class Placement(BaseModel):
     agent_id: str
     status: Status
+    period: str | None = Field(default=None, description="The period this placement closes, e.g. '2026-11'.")
     assessed_calls: int
     calls_needed: int = Field(description="More assessed calls needed before a placement; 0 once placed.")
     quadrant: str | None
     program: str | None
     axes: dict[AxisName, AxisScore]
     dimensions: list[DimensionScore]
-    assessment_ids: list[str]
+    assessment_ids: list[str] = Field(description="The inputs: re-placing these gives this placement again.")
     excluded_scores: int = Field(description="Scores left out because their evidence could not be verified.")
+    overridden_scores: int = Field(default=0, description="Scores set by a reviewer, which outrank the model's.")
+    thresholds_source: ThresholdSource = "absolute"
+    previous_quadrant: str | None = Field(default=None, description="The quadrant hysteresis compared against.")
+    compliance: list[ComplianceCount] = Field(
+        default_factory=list, description="Critical items raised, counted apart from the scores, never averaged."
+    )
 
 
 # Two-sided 95% Student t critical values by degrees of freedom; beyond 30, the normal 1.96 is close enough.
@@ -92,40 +109,93 @@ def to_100(mean: float, low: int = 1, high: int = 5) -> float:
     return round((mean - low) / (high - low) * 100, 1)
 
 
-def _call_dimension_scores(assessment: Assessment, rubric: Rubric) -> tuple[dict[str, float], int]:
-    """Per dimension, the criterion-weighted mean of one call's usable scores; and how many scores were excluded.
+def call_dimension_scores(assessment: Assessment, rubric: Rubric) -> tuple[dict[str, float], int, int]:
+    """Per dimension, the criterion-weighted mean of one call's usable scores; how many were excluded; how many
+    were set by a reviewer.
 
-    Not-assessable scores (null) leave numerator and denominator alike; scores flagged for review (no verified
-    evidence) are not facts and are left out the same way.
+    Not-assessable scores (null) leave numerator and denominator alike; model scores flagged for review (no
+    verified evidence) are not facts and are left out the same way. A reviewer's score always counts.
     """
     sums: dict[str, float] = defaultdict(float)
     weights: dict[str, float] = defaultdict(float)
-    excluded = 0
+    excluded = overridden = 0
     for item in assessment.scores:
-        if item.score is None:
-            continue
-        if item.needs_review:
+        if item.override:
+            overridden += 1
+        elif item.score is not None and item.needs_review:
             excluded += 1
+        if not item.counts:
             continue
         try:
             criterion = rubric.criterion(item.criterion_id)
         except KeyError:
             continue
-        sums[criterion.dimension] += criterion.weight * item.score
+        sums[criterion.dimension] += criterion.weight * item.final_score  # type: ignore[operator]
         weights[criterion.dimension] += criterion.weight
-    return {d: sums[d] / weights[d] for d in sums}, excluded
+    return {d: sums[d] / weights[d] for d in sums}, excluded, overridden
 
 
-def place(agent_id: str, assessments: Sequence[Assessment], rubric: Rubric) -> Placement:
+def call_axis_scores(assessment: Assessment, rubric: Rubric) -> dict[AxisName, float]:
+    """One call's 0-100 score on each axis it shows anything of."""
+    dims, _, _ = call_dimension_scores(assessment, rubric)
+    scores: dict[AxisName, float] = {}
+    for axis_name in AXES:
+        mean = _axis_mean(dims, rubric.model.axes[axis_name].weights)
+        if mean is not None:
+            scores[axis_name] = to_100(mean)
+    return scores
+
+
+def axis_level(score: float, threshold: float, previous: Literal["high", "low"] | None, margin: float
+           ) -> tuple[Literal["high", "low"], bool]:
+    """The axis level, and whether hysteresis held the previous one: leaving a level takes ``margin`` points."""
+    raw: Literal["high", "low"] = "high" if score >= threshold else "low"
+    if previous is None or previous == raw:
+        return raw, False
+    if raw == "high" and score < threshold + margin:
+        return "low", True
+    if raw == "low" and score > threshold - margin:
+        return "high", True
+    return raw, False
+
+
+def _compliance(assessments: Sequence[Assessment]) -> list[ComplianceCount]:
+    calls: dict[str, set[str]] = defaultdict(set)
+    unverified: dict[str, set[str]] = defaultdict(set)
+    for assessment in assessments:
+        for flag in assessment.compliance_flags:
+            calls[flag.item_id].add(assessment.id)
+            if flag.status not in ("verified", "repointed"):
+                unverified[flag.item_id].add(assessment.id)
+    return [ComplianceCount(item_id=i, calls=len(calls[i]), unverified=len(unverified[i])) for i in sorted(calls)]
+
+
+def place(
+    agent_id: str,
+    assessments: Sequence[Assessment],
+    rubric: Rubric,
+    *,
+    previous: Placement | None = None,
+    thresholds: dict[AxisName, float] | None = None,
+    thresholds_source: ThresholdSource = "absolute",
+    period: str | None = None,
+) -> Placement:
+    """Place the agent on the given assessments (the caller chooses the window).
+
+    ``previous`` is the agent's last placement, for hysteresis; ``thresholds`` replace the model's absolute lines
+    (team-relative placement).
+    """
     model = rubric.model
+    lines = dict(thresholds or model.thresholds)
+    margin = model.placement.hysteresis_margin
     usable = sorted((a for a in assessments if a.status == "scored"), key=lambda a: a.id)
     per_dimension: dict[str, list[float]] = defaultdict(list)
     per_call_axis: dict[AxisName, list[float]] = defaultdict(list)
-    assessed_calls = 0
-    excluded_total = 0
+    assessed_calls = excluded_total = overridden_total = 0
     for assessment in usable:
-        dims, excluded = _call_dimension_scores(assessment, rubric)
+        dims, excluded, overridden = call_dimension_scores(assessment, rubric)
         excluded_total += excluded
+        overridden_total += overridden
         if dims:
             assessed_calls += 1
         for dimension, value in dims.items():
@@ -135,6 +205,7 @@ def place(agent_id: str, assessments: Sequence[Assessment], rubric: Rubric) -> P
             if call_mean is not None:
                 per_call_axis[axis_name].append(to_100(call_mean))
 
+    was_placed = previous is not None and previous.status == "placed"
     dimensions: list[DimensionScore] = []
     axes: dict[AxisName, AxisScore] = {}
     for axis_name in AXES:
@@ -159,8 +230,12 @@ def place(agent_id: str, assessments: Sequence[Assessment], rubric: Rubric) -> P
                 weight_sum += weight
                 assessed.append(dimension)
         score = to_100(total / weight_sum) if weight_sum else None
-        threshold = model.thresholds[axis_name]
-        level = None if score is None else ("high" if score >= threshold else "low")
+        threshold = round(lines[axis_name], 1)
+        level: Literal["high", "low"] | None = None
+        held = False
+        if score is not None:
+            before = previous.axes[axis_name].level if was_placed and previous else None
+            level, held = axis_level(score, threshold, before, margin)
         interval = t_interval(per_call_axis[axis_name], score) if score is not None else None
         drivers = []
         if score is not None:
@@ -174,6 +249,7 @@ def place(agent_id: str, assessments: Sequence[Assessment], rubric: Rubric) -> P
             distance=round(score - threshold, 1) if score is not None else None,
             interval=interval,
             borderline=bool(interval and interval[0] < threshold <= interval[1]),
+            held=held,
             drivers=drivers,
         )
 
@@ -187,6 +263,7 @@ def place(agent_id: str, assessments: Sequence[Assessment], rubric: Rubric) -> P
     return Placement(
         agent_id=agent_id,
         status="placed" if quadrant else "not_yet_placeable",
+        period=period,
         assessed_calls=assessed_calls,
         calls_needed=calls_needed if not quadrant else 0,
         quadrant=quadrant,
@@ -195,4 +272,8 @@ def place(agent_id: str, assessments: Sequence[Assessment], rubric: Rubric) -> P
         dimensions=dimensions,
         assessment_ids=[a.id for a in usable],
         excluded_scores=excluded_total,
+        overridden_scores=overridden_total,
+        thresholds_source=thresholds_source,
+        previous_quadrant=previous.quadrant if was_placed and previous else None,
+        compliance=_compliance(usable),
     )

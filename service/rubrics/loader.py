@@ -30,10 +30,21 @@ def _read_yaml(path: Path) -> Any:
 
 
 
-def rubric_version(model_data: Any, criteria_data: list[Any]) -> str:
-    """A short digest of the rubric's content: same content, same version, wherever the files live."""
-    canonical = json.dumps([model_data, criteria_data], ensure_ascii=False, sort_keys=True, default=str)
+# The parts of model.yaml the model is asked about; the rest (axes, lines, quadrants, placement policy) only
+# places agents, and changing it must not make every stored score look stale.
+SCORING_KEYS = ("id", "scale", "dimensions")
+
+
+def content_digest(*parts: Any) -> str:
+    """A short digest of content: same content, same digest, wherever the files live."""
+    canonical = json.dumps(list(parts), ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def rubric_version(model_data: Any, criteria_data: list[Any]) -> str:
+    """The version of what scoring reads: criteria, critical items and the model's dimensions and scale."""
+    scoring = {k: v for k, v in (model_data or {}).items() if k in SCORING_KEYS}
+    return content_digest(scoring, criteria_data)
 
 
 def load_rubric(rubrics_dir: Path) -> Rubric:
@@ -91,4 +102,5 @@ def load_rubric(rubrics_dir: Path) -> Rubric:
         criteria=tuple(criteria),
         critical_items=tuple(critical),
         version=rubric_version(model_data, [*criteria_data, critical_data]),
+        model_version=content_digest(model_data),
     )

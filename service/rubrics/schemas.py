@@ -83,6 +83,53 @@ class QuadrantRule(BaseModel):
     program: str
 
 
+class WindowPolicy(BaseModel):
+    """Which of an agent's calls a placement reads: the last N, the last D days before the newest call, or both."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    last_calls: int | None = Field(default=20, ge=1)
+    days: int | None = Field(default=None, ge=1)
+
+
+class RelativeThresholds(BaseModel):
+    """Team-relative lines: the team's percentile of each axis, when enough agents are placeable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    percentile: float = Field(default=50, gt=0, lt=100)
+    min_agents: int = Field(default=4, ge=2, description="Fewer placeable agents: the absolute lines apply.")
+
+
+class TrendPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    period: Literal["month", "week"] = "month"
+    min_calls_per_period: int = Field(default=2, ge=1)
+    min_periods: int = Field(default=2, ge=2)
+    steady_band: float = Field(default=2.0, ge=0, description="Points per period within which a trend is steady.")
+
+
+class PairingPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_apprentices: int = Field(default=2, ge=1, description="Apprentices one mentor takes at most.")
+    weak_dimensions: int = Field(default=2, ge=1, description="How many of the apprentice's weakest dimensions count.")
+
+
+class PlacementPolicy(BaseModel):
+    """How placements are made beyond the lines themselves: window, hysteresis, team-relative lines, trend,
+    mentor pairing. Not part of the scoring rubric's version: changing it re-places, it never re-scores."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    window: WindowPolicy = WindowPolicy()
+    hysteresis_margin: float = Field(default=3.0, ge=0, description="Points past the line needed to change level.")
+    relative_thresholds: RelativeThresholds | None = None
+    trend: TrendPolicy = TrendPolicy()
+    pairing: PairingPolicy = PairingPolicy()
+
+
 class CompetencyModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -92,8 +139,9 @@ class CompetencyModel(BaseModel):
     dimensions: dict[str, Text]
     axes: dict[AxisName, Axis]
     thresholds: dict[AxisName, float]
-    min_assessed_calls: int = Field(default=3, ge=1)
+    min_assessed_calls: int = Field(default=5, ge=1)
     quadrants: dict[str, QuadrantRule]
+    placement: PlacementPolicy = PlacementPolicy()
 
     @model_validator(mode="after")
     def _consistent(self) -> "CompetencyModel":
@@ -143,7 +191,8 @@ class Rubric(BaseModel):
     model: CompetencyModel
     criteria: tuple[Criterion, ...]
     critical_items: tuple[CriticalItem, ...] = ()
-    version: str
+    version: str = Field(description="What scoring reads: a new version re-scores (the cache key includes it).")
+    model_version: str = Field(default="", description="All of model.yaml: a new one re-places, never re-scores.")
 
     @property
     def transcript_criteria(self) -> list[Criterion]:

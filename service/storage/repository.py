@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+from typing import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.llm.completion import ModelCall
+from service.placement.classifier import Placement
 from service.scoring.schemas import Assessment
-from service.storage.tables import AssessmentRow, ModelCallRow, TranscriptRow
+from service.storage.tables import AssessmentRow, ModelCallRow, PlacementRow, TranscriptRow
 from service.transcripts.schemas import Transcript
 
 
@@ -108,3 +112,39 @@ def list_agents(session: Session, team_id: str | None = None) -> list[tuple[str,
 
 def model_calls(session: Session, transcript_id: str) -> list[ModelCallRow]:
     return list(session.scalars(select(ModelCallRow).where(ModelCallRow.transcript_id == transcript_id)))
+
+
+def team_assessments(
+    session: Session, team_id: str | None, rubric_version: str | None = None
+) -> dict[str, list[Assessment]]:
+    """Every agent of the team (or every agent, with no team) and their scored assessments."""
+    return {
+        agent: agent_assessments(session, agent, rubric_version)
+        for agent, _ in list_agents(session, team_id)
+    }
+
+
+def record_placements(
+    session: Session, history: Sequence[Placement], team_id: str | None, rubric_version: str, model_version: str
+) -> int:
+    """Keep each placement that differs from every one stored before; returns how many were new."""
+    added = 0
+    for placement in history:
+        body = placement.model_dump(mode="json")
+        digest = hashlib.sha256(f"{rubric_version}|{model_version}|{placement.model_dump_json()}".encode()).hexdigest()
+        if session.get(PlacementRow, digest) is not None:
+            continue
+        session.add(PlacementRow(
+            id=digest, agent_id=placement.agent_id, team_id=team_id, period=placement.period or "",
+            rubric_version=rubric_version, model_version=model_version, status=placement.status, quadrant=placement.quadrant,
+            ability=placement.axes["ability"].score, cognition=placement.axes["cognition"].score,
+            assessment_ids=placement.assessment_ids, body=body,
+        ))
+        added += 1
+    return added
+
+
+def placement_records(session: Session, agent_id: str) -> list[PlacementRow]:
+    """Every stored placement of the agent, oldest first (superseded ones included)."""
+    query = select(PlacementRow).where(PlacementRow.agent_id == agent_id)
+    return list(session.scalars(query.order_by(PlacementRow.period, PlacementRow.created_at)))

@@ -64,3 +64,27 @@ class ModelCallRow(Base):
     outcome: Mapped[str] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PlacementRow(Base):
+    """A placement as it was shown, with the ids of the assessments it read: history that can be re-derived.
+
+    Rows are never updated: when late calls or corrections change a period's placement, a new row supersedes the
+    old one (the newest row per agent and period is the one in force), and the old one stays as the record.
+    """
+
+    __tablename__ = "placements"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # digest of everything the placement depends on
+    agent_id: Mapped[str] = mapped_column(String(200), index=True)
+    team_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    period: Mapped[str] = mapped_column(String(16))
+    rubric_version: Mapped[str] = mapped_column(String(32))
+    model_version: Mapped[str] = mapped_column(String(32))  # lines, weights and placement policy it was made with
+    status: Mapped[str] = mapped_column(String(32))
+    quadrant: Mapped[str | None] = mapped_column(String(64))
+    ability: Mapped[float | None] = mapped_column(Float)
+    cognition: Mapped[float | None] = mapped_column(Float)
+    assessment_ids: Mapped[list[str]] = mapped_column(JSON)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

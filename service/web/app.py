@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from service import __version__
 from service.context import ServiceContext
 from service.portraits.rendering import render_portrait, render_team
-from service.portraits.schemas import Portrait, TeamView
+from service.portraits.schemas import Portrait, TeamPairings, TeamView
 from service.scoring.schemas import Assessment
 from service.transcripts.schemas import Transcript
 
@@ -55,13 +55,21 @@ def create_app(context: ServiceContext | None = None) -> FastAPI:
             raise HTTPException(404, f"no assessed agents in team {team_id!r}")
         return view
 
+    @app.get("/v1/teams/{team_id}/pairings", response_model=TeamPairings, tags=["portraits"])
+    def team_pairings(team_id: str, lang: Lang = "zh") -> TeamPairings:
+        """The "1+1" pairs of the team: strengthening-base apprentices with lead-goose mentors, each with its reason."""
+        view = ctx.team(team_id, lang)
+        if not view.members:
+            raise HTTPException(404, f"no assessed agents in team {team_id!r}")
+        return TeamPairings(team_id=team_id, pairs=view.pairs, unpaired=view.unpaired)
+
     @app.get("/agents/{agent_id}", response_class=HTMLResponse, tags=["pages"])
     def agent_page(agent_id: str, lang: Lang = Query("zh")) -> HTMLResponse:
         portrait = ctx.portrait(agent_id, lang)
         if portrait is None:
             raise HTTPException(404, f"no scored assessments for agent {agent_id!r}")
         team_href = f"/teams/{portrait.team_id}?lang={lang}" if portrait.team_id else f"/?lang={lang}"
-        return HTMLResponse(render_portrait(portrait, team_href=team_href))
+        return HTMLResponse(render_portrait(portrait, team_href=team_href, agent_href=lambda a: f"/agents/{a}?lang={lang}"))
 
     @app.get("/teams/{team_id}", response_class=HTMLResponse, tags=["pages"])
     def team_page(team_id: str, lang: Lang = Query("zh")) -> HTMLResponse:

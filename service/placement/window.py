@@ -1,0 +1,41 @@
+"""Which calls a placement reads, and which period a call belongs to. Pure: "now" is the newest call, never the clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal, Sequence
+
+from service.rubrics.schemas import WindowPolicy
+from service.scoring.schemas import Assessment
+
+PeriodKind = Literal["month", "week"]
+
+
+def when(assessment: Assessment) -> datetime:
+    """The call's time; a call that gives none counts from when it was assessed."""
+    return assessment.call_time or assessment.created_at
+
+
+def period_of(moment: datetime, kind: PeriodKind) -> str:
+    """'2026-11' for a month, '2026-W48' for an ISO week: strings that sort in time order."""
+    if kind == "week":
+        year, week, _ = moment.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{moment.year}-{moment.month:02d}"
+
+
+def chronological(assessments: Sequence[Assessment]) -> list[Assessment]:
+    return sorted(assessments, key=lambda a: (when(a).timestamp(), a.id))
+
+
+def select_window(assessments: Sequence[Assessment], window: WindowPolicy) -> list[Assessment]:
+    """The last ``days`` before the newest call, then the last ``last_calls`` of those (either may be unset)."""
+    ordered = chronological(assessments)
+    if not ordered:
+        return []
+    if window.days:
+        start = when(ordered[-1]) - timedelta(days=window.days)
+        ordered = [a for a in ordered if when(a) > start]
+    if window.last_calls:
+        ordered = ordered[-window.last_calls:]
+    return ordered
