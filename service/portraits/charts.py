@@ -93,7 +93,7 @@ def iceberg(
     The deeper part is drawn taller, as in the model: what shows in a call is the smaller part of competency.
     """
     above_height, below_height, gap = 110.0, 160.0, 6.0
-    water = 20 + above_height
+    water = 40 + above_height
     ability = [d for d in dimensions if d.axis == "ability"]
     cognition = [d for d in dimensions if d.axis == "cognition"]
 
@@ -106,13 +106,13 @@ def iceberg(
             height = span * (d.score_100 or 0) / 100
             x = 20 + i * slot + gap / 2
             y = water - height if up else water
-            label_y = water - height - 6 if up else water + height + 14
+            label_y = water - height - 20 if up else water + height + 14  # two lines: name, then score
             blocks.append(Block(d.name, d.score_100, round(x, 1), round(y, 1), round(slot - gap, 1),
                                 round(height, 1), round(label_y, 1)))
         return blocks
 
     return Iceberg(
-        width=width, height=int(water + below_height + 40), water_y=water,
+        width=width, height=int(water + below_height + 44), water_y=water,
         above=row(ability, True, above_height), below=row(cognition, False, below_height),
         ability_line_y=round(water - above_height * ability_threshold / 100, 1),
         cognition_line_y=round(water + below_height * cognition_threshold / 100, 1),
