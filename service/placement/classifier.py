@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Literal, Sequence
+from dataclasses import dataclass
+from typing import Literal, Mapping, Sequence
 
 from pydantic import BaseModel, Field
 
@@ -109,13 +110,23 @@ def to_100(mean: float, low: int = 1, high: int = 5) -> float:
     return round((mean - low) / (high - low) * 100, 1)
 
 
-def call_dimension_scores(assessment: Assessment, rubric: Rubric) -> tuple[dict[str, float], int, int]:
-    """Per dimension, the criterion-weighted mean of one call's usable scores; how many were excluded; how many
-    were set by a reviewer.
+@dataclass(frozen=True)
+class CallScores:
+    """What one call says about the agent: per dimension and per axis, and what was left out or overridden."""
+
+    dimensions: dict[str, float]
+    axes: dict[AxisName, float]
+    excluded: int
+    overridden: int
+
+
+def score_call(assessment: Assessment, rubric: Rubric) -> CallScores:
+    """Per dimension, the criterion-weighted mean of one call's usable scores, and the call's axis scores.
 
     Not-assessable scores (null) leave numerator and denominator alike; model scores flagged for review (no
     verified evidence) are not facts and are left out the same way. A reviewer's score always counts.
     """
+    weights_of = rubric.criterion_weights
     sums: dict[str, float] = defaultdict(float)
     weights: dict[str, float] = defaultdict(float)
     excluded = overridden = 0
@@ -124,26 +135,19 @@ def call_dimension_scores(assessment: Assessment, rubric: Rubric) -> tuple[dict[
             overridden += 1
         elif item.score is not None and item.needs_review:
             excluded += 1
-        if not item.counts:
+        known = weights_of.get(item.criterion_id)
+        if known is None or not item.counts:
             continue
-        try:
-            criterion = rubric.criterion(item.criterion_id)
-        except KeyError:
-            continue
-        sums[criterion.dimension] += criterion.weight * item.final_score  # type: ignore[operator]
-        weights[criterion.dimension] += criterion.weight
-    return {d: sums[d] / weights[d] for d in sums}, excluded, overridden
-
-
-def call_axis_scores(assessment: Assessment, rubric: Rubric) -> dict[AxisName, float]:
-    """One call's 0-100 score on each axis it shows anything of."""
-    dims, _, _ = call_dimension_scores(assessment, rubric)
-    scores: dict[AxisName, float] = {}
+        dimension, weight = known
+        sums[dimension] += weight * item.final_score  # type: ignore[operator]
+        weights[dimension] += weight
+    dims = {d: sums[d] / weights[d] for d in sums}
+    axes: dict[AxisName, float] = {}
     for axis_name in AXES:
         mean = _axis_mean(dims, rubric.model.axes[axis_name].weights)
         if mean is not None:
-            scores[axis_name] = to_100(mean)
-    return scores
+            axes[axis_name] = to_100(mean)
+    return CallScores(dims, axes, excluded, overridden)
 
 
 def axis_level(score: float, threshold: float, previous: Literal["high", "low"] | None, margin: float
@@ -179,11 +183,13 @@ def place(
     thresholds: dict[AxisName, float] | None = None,
     thresholds_source: ThresholdSource = "absolute",
     period: str | None = None,
+    scored: Mapping[str, CallScores] | None = None,
 ) -> Placement:
     """Place the agent on the given assessments (the caller chooses the window).
 
     ``previous`` is the agent's last placement, for hysteresis; ``thresholds`` replace the model's absolute lines
-    (team-relative placement).
+    (team-relative placement); ``scored`` holds calls already scored by ``score_call``, so that a history placing
+    the same calls in several windows scores each call once.
     """
     model = rubric.model
     lines = dict(thresholds or model.thresholds)
@@ -193,17 +199,15 @@ def place(
     per_call_axis: dict[AxisName, list[float]] = defaultdict(list)
     assessed_calls = excluded_total = overridden_total = 0
     for assessment in usable:
-        dims, excluded, overridden = call_dimension_scores(assessment, rubric)
-        excluded_total += excluded
-        overridden_total += overridden
-        if dims:
+        call = scored[assessment.id] if scored and assessment.id in scored else score_call(assessment, rubric)
+        excluded_total += call.excluded
+        overridden_total += call.overridden
+        if call.dimensions:
             assessed_calls += 1
-        for dimension, value in dims.items():
+        for dimension, value in call.dimensions.items():
             per_dimension[dimension].append(value)
-        for axis_name in AXES:
-            call_mean = _axis_mean(dims, model.axes[axis_name].weights)
-            if call_mean is not None:
-                per_call_axis[axis_name].append(to_100(call_mean))
+        for axis_name, value in call.axes.items():
+            per_call_axis[axis_name].append(value)
 
     was_placed = previous is not None and previous.status == "placed"
     dimensions: list[DimensionScore] = []

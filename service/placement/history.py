@@ -11,8 +11,8 @@ from typing import Mapping, Sequence
 
 from pydantic import BaseModel
 
-from service.placement.classifier import Placement, ThresholdSource, place
-from service.placement.window import chronological, period_of, select_window, when
+from service.placement.classifier import Placement, ThresholdSource, place, score_call
+from service.placement.window import chronological, period_of, trim_window, when
 from service.rubrics.schemas import AXES, AxisName, Rubric
 from service.scoring.schemas import Assessment
 
@@ -44,11 +44,13 @@ def placement_history(
     """The agent's placement at the end of each period with calls, oldest first; the last is the current one."""
     history: list[Placement] = []
     last_placed: Placement | None = None
+    scored = {a.id: score_call(a, rubric) for a in assessments if a.status == "scored"}
     for period, upto in _periods(assessments, rubric).items():
         lines = (lines_by_period or {}).get(period)
         source: ThresholdSource = "team_percentile" if lines else "absolute"
-        placement = place(agent_id, select_window(upto, rubric.model.placement.window), rubric,
-                          previous=last_placed, thresholds=lines, thresholds_source=source, period=period)
+        placement = place(agent_id, trim_window(upto, rubric.model.placement.window), rubric,
+                          previous=last_placed, thresholds=lines, thresholds_source=source, period=period,
+                          scored=scored)
         history.append(placement)
         if placement.status == "placed":
             last_placed = placement

@@ -10,7 +10,7 @@ from typing import Literal, Sequence
 
 from pydantic import BaseModel, Field
 
-from service.placement.classifier import call_axis_scores
+from service.placement.classifier import score_call
 from service.placement.window import period_of, when
 from service.rubrics.schemas import AXES, AxisName, Rubric
 from service.scoring.schemas import Assessment
@@ -57,7 +57,7 @@ def learning_trend(assessments: Sequence[Assessment], rubric: Rubric) -> Trend:
     for assessment in assessments:
         if assessment.status != "scored":
             continue
-        scores = call_axis_scores(assessment, rubric)
+        scores = score_call(assessment, rubric).axes
         if scores:
             by_period[period_of(when(assessment), policy.period)].append(scores)
     points = []

@@ -30,7 +30,11 @@ def chronological(assessments: Sequence[Assessment]) -> list[Assessment]:
 
 def select_window(assessments: Sequence[Assessment], window: WindowPolicy) -> list[Assessment]:
     """The last ``days`` before the newest call, then the last ``last_calls`` of those (either may be unset)."""
-    ordered = chronological(assessments)
+    return trim_window(chronological(assessments), window)
+
+
+def trim_window(ordered: list[Assessment], window: WindowPolicy) -> list[Assessment]:
+    """``select_window`` for calls already in time order."""
     if not ordered:
         return []
     if window.days:

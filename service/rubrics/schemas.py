@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -205,6 +206,11 @@ class Rubric(BaseModel):
     @property
     def model_critical_items(self) -> list[CriticalItem]:
         return [i for i in self.critical_items if i.detector == "model"]
+
+    @cached_property
+    def criterion_weights(self) -> dict[str, tuple[str, float]]:
+        """criterion id -> (dimension, weight): looked up for every score of every call placed."""
+        return {c.id: (c.dimension, c.weight) for c in self.criteria}
 
     def criterion(self, criterion_id: str) -> Criterion:
         for criterion in self.criteria:
