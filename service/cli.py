@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from datetime import date
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -79,7 +80,14 @@ def _cmd_assess(ctx: ServiceContext, args: argparse.Namespace) -> int:
 def _cmd_portrait(ctx: ServiceContext, args: argparse.Namespace) -> int:
     from service.publishing import write_portraits
 
-    portraits = write_portraits(ctx, Path(args.out), args.agents or None, args.lang)
+    from service.placement.window import DateRange
+
+    try:
+        dates = DateRange(args.since, args.until) if args.since or args.until else None
+    except ValueError as error:
+        _say(f"error: --since/--until: {error}")
+        return 2
+    portraits = write_portraits(ctx, Path(args.out), args.agents or None, args.lang, dates)
     if not portraits:
         _say("no scored assessments yet: run `iceberg assess FILE...` first")
         return 1
@@ -244,6 +252,13 @@ def _cmd_cases(ctx: ServiceContext, args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-30") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="iceberg", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -258,6 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("agents", nargs="*", metavar="AGENT_ID", help="default: every assessed agent")
     p.add_argument("--out", default="iceberg-portraits")
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--since", type=_day, help="only calls on or after this date (YYYY-MM-DD)")
+    p.add_argument("--until", type=_day, help="only calls on or before this date (YYYY-MM-DD)")
     p.set_defaults(func=_cmd_portrait)
 
     p = sub.add_parser("demo", help="score the bundled examples and write portraits and a team page")

@@ -11,6 +11,7 @@ from service.cases.library import Program, TrainingCase, load_cases, load_progra
 from service.cases.retrieval import CaseIndex
 from service.config import Settings, get_settings
 from service.placement.team import TeamPlacements, place_team
+from service.placement.window import DateRange, within
 from service.portraits.builder import PortraitBuilder, team_view
 from service.portraits.schemas import Portrait, TeamView
 from service.rubrics.loader import load_rubric
@@ -61,35 +62,38 @@ class ServiceContext:
     def portrait_builder(self) -> PortraitBuilder:
         return PortraitBuilder(self.rubric, self.programs, self.case_index, self.settings.cases_per_portrait)
 
-    def _placed_team(self, team_id: str | None) -> tuple[dict[str, list[Assessment]], TeamPlacements,
-                                                         dict[str, str | None]]:
-        """The team's assessments, placed at once; every placement shown is recorded with its inputs."""
+    def _placed_team(self, team_id: str | None, dates: DateRange | None = None
+                     ) -> tuple[dict[str, list[Assessment]], TeamPlacements, dict[str, str | None]]:
+        """The team's assessments, placed at once. Every placement shown over the whole record is recorded with
+        its inputs; a view limited to dates is a question asked, not the record, and is not stored."""
         with self.sessions() as session:
-            assessments = repository.team_assessments(session, team_id, self.rubric.version)
+            everything = repository.team_assessments(session, team_id, self.rubric.version)
+        assessments = {a: kept for a, items in everything.items() if (kept := within(items, dates))}
         team = place_team(assessments, self.rubric)
-        with self.sessions.begin() as session:
-            for agent_id, history in team.histories.items():
-                repository.record_placements(session, history, team_id, self.rubric.version,
-                                              self.rubric.model_version)
+        if dates is None:
+            with self.sessions.begin() as session:
+                for history in team.histories.values():
+                    repository.record_placements(session, history, team_id, self.rubric.version,
+                                                  self.rubric.model_version)
         names = {agent: next((a.agent_name for a in items if a.agent_name), None) for agent, items in assessments.items()}
         return assessments, team, names
 
-    def portrait(self, agent_id: str, lang: str = "zh") -> Portrait | None:
-        found = self.portraits([agent_id], lang)
+    def portrait(self, agent_id: str, lang: str = "zh", dates: DateRange | None = None) -> Portrait | None:
+        found = self.portraits([agent_id], lang, dates)
         return found[0] if found else None
 
-    def portraits(self, agent_ids: list[str], lang: str = "zh") -> list[Portrait]:
-        """Portraits of the given agents (those with scored assessments), each team placed once."""
+    def portraits(self, agent_ids: list[str], lang: str = "zh", dates: DateRange | None = None) -> list[Portrait]:
+        """Portraits of the given agents (those with scored assessments in the dates), each team placed once."""
         teams: dict[str | None, list[str]] = {}
         with self.sessions() as session:
             for agent_id in agent_ids:
-                own = repository.agent_assessments(session, agent_id, self.rubric.version)
+                own = within(repository.agent_assessments(session, agent_id, self.rubric.version), dates)
                 if own:
                     teams.setdefault(own[-1].team_id, []).append(agent_id)
         builder = self.portrait_builder()
         built: dict[str, Portrait] = {}
         for team_id, members in teams.items():
-            assessments, team, names = self._placed_team(team_id)
+            assessments, team, names = self._placed_team(team_id, dates)
             for agent_id in members:
                 built[agent_id] = builder.build(agent_id, assessments.get(agent_id, []), lang, team, names)
         return [built[a] for a in agent_ids if a in built]
@@ -98,6 +102,6 @@ class ServiceContext:
         with self.sessions() as session:
             return repository.list_agents(session, team_id)
 
-    def team(self, team_id: str | None, lang: str = "zh") -> TeamView:
-        _, team, names = self._placed_team(team_id)
+    def team(self, team_id: str | None, lang: str = "zh", dates: DateRange | None = None) -> TeamView:
+        _, team, names = self._placed_team(team_id, dates)
         return team_view(team_id, team, names, self.rubric, self.programs, lang)

@@ -137,6 +137,12 @@ def test_api_serves_portraits_pages_and_assessments(server: str, scripted_llm: S
         assert "分类历史" in apprentice_page and "2026-10" in apprentice_page
         english = client.get("/agents/A003?lang=en").text
         assert "Placement history" in english and "Mentor" in english and 'href="/agents/A001?lang=en"' in english
+        october = client.get("/v1/agents/A003/portrait", params={"since": "2026-10-01", "until": "2026-10-31"}).json()
+        assert october["placement"]["assessed_calls"] == 2 and october["placement"]["calls_needed"] == 3
+        assert {c["transcript_id"] for c in october["calls"]} == {"C3004", "C3005"}
+        backwards = client.get("/v1/teams/T01", params={"since": "2026-11-30", "until": "2026-10-01"})
+        assert backwards.status_code == 422 and "since (2026-11-30) is after until" in backwards.text
+        assert client.get("/v1/teams/T01", params={"since": "yesterday"}).status_code == 422
         team_page = client.get("/teams/T01?lang=en").text
         assert "Movements since the previous period" in team_page and "mentor pairs" in team_page
 

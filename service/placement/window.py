@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Literal, Sequence
 
 from service.rubrics.schemas import WindowPolicy
@@ -43,3 +44,23 @@ def trim_window(ordered: list[Assessment], window: WindowPolicy) -> list[Assessm
     if window.last_calls:
         ordered = ordered[-window.last_calls:]
     return ordered
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Calls on or after ``since`` and on or before ``until`` (the call's own calendar date); either may be open."""
+
+    since: date | None = None
+    until: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"since ({self.since}) is after until ({self.until})")
+
+    def holds(self, assessment: Assessment) -> bool:
+        day = when(assessment).date()
+        return (self.since is None or day >= self.since) and (self.until is None or day <= self.until)
+
+
+def within(assessments: Sequence[Assessment], dates: DateRange | None) -> list[Assessment]:
+    return [a for a in assessments if dates is None or dates.holds(a)]

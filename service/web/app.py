@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import date
+from typing import Annotated, Literal
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from service import __version__
 from service.context import ServiceContext
+from service.placement.window import DateRange
 from service.portraits.rendering import render_portrait, render_team
 from service.portraits.schemas import Portrait, TeamPairings, TeamView
 from service.scoring.schemas import Assessment
 from service.transcripts.schemas import Transcript
 
 Lang = Literal["zh", "en"]
+
+
+def date_range(
+    since: date | None = Query(None, description="Only calls on or after this date (YYYY-MM-DD)."),
+    until: date | None = Query(None, description="Only calls on or before this date (YYYY-MM-DD)."),
+) -> DateRange | None:
+    """A date window asked for in the query; none means the model's own window over the whole record."""
+    if since is None and until is None:
+        return None
+    try:
+        return DateRange(since, until)
+    except ValueError as error:
+        raise HTTPException(422, f"query since/until: {error}") from None
+
+
+Dates = Annotated[DateRange | None, Depends(date_range)]
 
 
 def create_app(context: ServiceContext | None = None) -> FastAPI:
@@ -42,15 +60,15 @@ def create_app(context: ServiceContext | None = None) -> FastAPI:
         return JSONResponse(assessment.model_dump(mode="json"), status_code=status)
 
     @app.get("/v1/agents/{agent_id}/portrait", response_model=Portrait, tags=["portraits"])
-    def agent_portrait(agent_id: str, lang: Lang = "zh") -> Portrait:
-        portrait = ctx.portrait(agent_id, lang)
+    def agent_portrait(agent_id: str, dates: Dates, lang: Lang = "zh") -> Portrait:
+        portrait = ctx.portrait(agent_id, lang, dates)
         if portrait is None:
             raise HTTPException(404, f"no scored assessments for agent {agent_id!r}")
         return portrait
 
     @app.get("/v1/teams/{team_id}", response_model=TeamView, tags=["portraits"])
-    def team(team_id: str, lang: Lang = "zh") -> TeamView:
-        view = ctx.team(team_id, lang)
+    def team(team_id: str, dates: Dates, lang: Lang = "zh") -> TeamView:
+        view = ctx.team(team_id, lang, dates)
         if not view.members:
             raise HTTPException(404, f"no assessed agents in team {team_id!r}")
         return view
@@ -64,16 +82,16 @@ def create_app(context: ServiceContext | None = None) -> FastAPI:
         return TeamPairings(team_id=team_id, pairs=view.pairs, unpaired=view.unpaired)
 
     @app.get("/agents/{agent_id}", response_class=HTMLResponse, tags=["pages"])
-    def agent_page(agent_id: str, lang: Lang = Query("zh")) -> HTMLResponse:
-        portrait = ctx.portrait(agent_id, lang)
+    def agent_page(agent_id: str, dates: Dates, lang: Lang = Query("zh")) -> HTMLResponse:
+        portrait = ctx.portrait(agent_id, lang, dates)
         if portrait is None:
             raise HTTPException(404, f"no scored assessments for agent {agent_id!r}")
         team_href = f"/teams/{portrait.team_id}?lang={lang}" if portrait.team_id else f"/?lang={lang}"
         return HTMLResponse(render_portrait(portrait, team_href=team_href, agent_href=lambda a: f"/agents/{a}?lang={lang}"))
 
     @app.get("/teams/{team_id}", response_class=HTMLResponse, tags=["pages"])
-    def team_page(team_id: str, lang: Lang = Query("zh")) -> HTMLResponse:
-        view = ctx.team(team_id, lang)
+    def team_page(team_id: str, dates: Dates, lang: Lang = Query("zh")) -> HTMLResponse:
+        view = ctx.team(team_id, lang, dates)
         return HTMLResponse(render_team(view, agent_href=lambda a: f"/agents/{a}?lang={lang}"))
 
     @app.get("/", response_class=HTMLResponse, tags=["pages"])
