@@ -230,6 +230,22 @@ def _cmd_eval(ctx: ServiceContext, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_corrections(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    from service.corrections.export import corrections_as_labels
+    from service.evaluation.labelled import dump_iceberg
+
+    with ctx.sessions() as session:
+        dialogues, skipped = corrections_as_labels(session)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(dump_iceberg(dialogues), encoding="utf-8")
+    labels = sum(len(r) for d in dialogues for r in d.ratings.values())
+    _say(f"wrote {len(dialogues)} corrected calls ({labels} reviewer scores) to {out}"
+         + (f"; skipped {skipped} (not assessable or transcript missing)" if skipped else ""))
+    _say(f"measure agreement with: iceberg eval --format iceberg {out}")
+    return 0
+
+
 def _cmd_serve(ctx: ServiceContext, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -295,6 +311,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stability: score each call this many times in all, cache bypassed for the extra runs")
     p.add_argument("--repeat-sample", type=int, default=20, help="how many calls the stability runs cover")
     p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("corrections", help="reviewer corrections")
+    corr_sub = p.add_subparsers(dest="corrections_command", required=True)
+    q = corr_sub.add_parser("export", help="write every reviewer's corrections as a labelled set (JSON lines)")
+    q.add_argument("--out", default="corrections.jsonl")
+    p.set_defaults(func=_cmd_corrections)
 
     p = sub.add_parser("serve", help="run the HTTP API and pages")
     p.add_argument("--host", default="127.0.0.1")

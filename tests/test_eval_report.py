@@ -79,13 +79,13 @@ def test_graders_are_graded_against_the_model_and_their_peers() -> None:
     assert rows["same"].bias_vs_peers == pytest.approx(round(sum(m - p for m, p in zip(model, peers_of_same)) / 5, 3))
 
 
-def test_reviewer_overrides_are_what_the_evaluation_compares() -> None:
+def test_the_model_is_measured_not_the_reviewer_who_corrected_it() -> None:
     assessment = _assessment(1, {"logic": 2})
     assessment.scores[0].override = ReviewerOverride(score=5, reviewer="rev-li", comment="看漏了", at=NOW)
-    dialogue = LabelledDialogue(transcript=_transcript(1), ratings={"logic": {"r": 5.0}})
+    dialogue = LabelledDialogue(transcript=_transcript(1), ratings={"logic": {"rev-li": 5.0}})
     other = (LabelledDialogue(transcript=_transcript(2), ratings={"logic": {"r": 1.0}}), _assessment(2, {"logic": 1}))
     [report] = agreement_report([(dialogue, assessment), other], {"logic": LabelMapping(criterion="logic")}, seed=0)
-    assert report.exact == 1.0 and report.bias == 0.0
+    assert report.exact == 0.5 and report.bias == -1.5  # the model's 2 against the reviewer's 5
 
 
 def test_stability_spread_by_hand() -> None:

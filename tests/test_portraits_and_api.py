@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from pathlib import Path
 from typing import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from service.context import ServiceContext
 from service.publishing import write_portraits
 from service.transcripts.parsing import load_transcript_file
 from service.transcripts.schemas import Transcript
 from service.web.app import create_app
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, live_server
 from tests.scripted_llm import ScriptedLLM, answer_from_schema, completion
 
 # The scripted model scores by agent behaviour it can see: rude words pull everything down.
@@ -54,19 +50,8 @@ def assessed(context: ServiceContext, scripted_llm: ScriptedLLM) -> ServiceConte
 
 @pytest.fixture
 def server(assessed: ServiceContext) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(assessed), host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(5)
+    with live_server(create_app(assessed)) as url:
+        yield url
 
 
 def test_portrait_places_agents_and_recommends_cases(assessed: ServiceContext) -> None:

@@ -128,7 +128,8 @@ def identity_mapping(dialogues: list[LabelledDialogue], criteria: set[str]) -> d
 
 
 def _model_score(assessment: Assessment, criterion: str) -> int | None:
-    return next((s.final_score for s in assessment.scores if s.criterion_id == criterion), None)
+    """The model's own score: a reviewer's correction is a human label, never the thing being measured."""
+    return next((s.score for s in assessment.scores if s.criterion_id == criterion), None)
 
 
 def agreement_report(

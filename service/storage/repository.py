@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from service.llm.completion import ModelCall
 from service.placement.classifier import Placement
-from service.scoring.schemas import Assessment
-from service.storage.tables import AssessmentRow, ModelCallRow, PlacementRow, TranscriptRow
+from service.scoring.schemas import Assessment, ReviewerOverride
+from service.storage.tables import AssessmentRow, CorrectionRow, ModelCallRow, PlacementRow, TranscriptRow
 from service.transcripts.schemas import Transcript
 
 
@@ -148,3 +148,49 @@ def placement_records(session: Session, agent_id: str) -> list[PlacementRow]:
     """Every stored placement of the agent, oldest first (superseded ones included)."""
     query = select(PlacementRow).where(PlacementRow.agent_id == agent_id)
     return list(session.scalars(query.order_by(PlacementRow.period, PlacementRow.created_at)))
+
+
+class CorrectionError(ValueError):
+    """A correction that cannot be applied; the message names what to fix."""
+
+
+def get_assessment(session: Session, assessment_id: str) -> Assessment | None:
+    row = session.get(AssessmentRow, assessment_id)
+    return Assessment.model_validate(row.body) if row else None
+
+
+def correct_score(
+    session: Session, assessment_id: str, criterion_id: str, override: ReviewerOverride
+) -> Assessment | None:
+    """Set a reviewer's score beside the model's and audit it; None when there is no such assessment.
+
+    The row is locked for the update (on databases that lock rows), so two reviewers correcting the same call at
+    once cannot lose each other's work.
+    """
+    row = session.scalar(select(AssessmentRow).where(AssessmentRow.id == assessment_id).with_for_update())
+    if row is None:
+        return None
+    assessment = Assessment.model_validate(row.body)
+    if assessment.status != "scored":
+        raise CorrectionError(f"assessment {assessment_id} was not scored ({assessment.error}); score it again first")
+    target = next((s for s in assessment.scores if s.criterion_id == criterion_id), None)
+    if target is None:
+        known = ", ".join(s.criterion_id for s in assessment.scores)
+        raise CorrectionError(f"criterion_id: {criterion_id!r} is not scored in this assessment (known: {known})")
+    before = target.final_score
+    target.override = override
+    row.body = assessment.model_dump(mode="json")
+    session.add(CorrectionRow(
+        assessment_id=assessment_id, transcript_id=assessment.transcript_id, criterion_id=criterion_id,
+        reviewer=override.reviewer, comment=override.comment, model_score=target.score, before=before,
+        after=override.score, at=override.at,
+    ))
+    return assessment
+
+
+def corrections(session: Session, assessment_id: str | None = None) -> list[CorrectionRow]:
+    """The audit trail, oldest first: of one assessment, or of all."""
+    query = select(CorrectionRow)
+    if assessment_id:
+        query = query.where(CorrectionRow.assessment_id == assessment_id)
+    return list(session.scalars(query.order_by(CorrectionRow.at, CorrectionRow.id)))

@@ -88,3 +88,20 @@ class PlacementRow(Base):
     assessment_ids: Mapped[list[str]] = mapped_column(JSON)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CorrectionRow(Base):
+    """The audit trail of reviewer corrections: who set which criterion from what to what, when and why."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    assessment_id: Mapped[str] = mapped_column(String(64), index=True)
+    transcript_id: Mapped[str] = mapped_column(String(200), index=True)
+    criterion_id: Mapped[str] = mapped_column(String(64))
+    reviewer: Mapped[str] = mapped_column(String(200))
+    comment: Mapped[str] = mapped_column(Text)
+    model_score: Mapped[int | None] = mapped_column(Integer)
+    before: Mapped[int | None] = mapped_column(Integer)  # the score in force before: the model's or an earlier correction's
+    after: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

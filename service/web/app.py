@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query
@@ -10,10 +10,12 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from service import __version__
 from service.context import ServiceContext
+from service.corrections.schemas import CorrectionRecord, CorrectionRequest
 from service.placement.window import DateRange
 from service.portraits.rendering import render_portrait, render_team
 from service.portraits.schemas import Portrait, TeamPairings, TeamView
-from service.scoring.schemas import Assessment
+from service.scoring.schemas import Assessment, ReviewerOverride
+from service.storage import repository
 from service.transcripts.schemas import Transcript
 
 Lang = Literal["zh", "en"]
@@ -58,6 +60,38 @@ def create_app(context: ServiceContext | None = None) -> FastAPI:
         assessment = ctx.assessor.assess(transcript)
         status = 200 if assessment.status == "scored" else 502
         return JSONResponse(assessment.model_dump(mode="json"), status_code=status)
+
+    @app.get("/v1/assessments/{assessment_id}", response_model=Assessment, tags=["assessments"])
+    def get_assessment(assessment_id: str) -> Assessment:
+        with ctx.sessions() as session:
+            found = repository.get_assessment(session, assessment_id)
+        if found is None:
+            raise HTTPException(404, f"no assessment {assessment_id!r}")
+        return found
+
+    @app.post("/v1/assessments/{assessment_id}/corrections", response_model=Assessment, tags=["assessments"])
+    def correct(assessment_id: str, correction: CorrectionRequest) -> Assessment:
+        """A reviewer sets a criterion's score (with a required comment). The model's score stays beside it, the
+        change is audited, and portraits and evaluation use the reviewer's value from now on."""
+        override = ReviewerOverride(score=correction.score, reviewer=correction.reviewer, comment=correction.comment,
+                                    at=datetime.now(timezone.utc))
+        try:
+            with ctx.sessions.begin() as session:
+                updated = repository.correct_score(session, assessment_id, correction.criterion_id, override)
+        except repository.CorrectionError as error:
+            raise HTTPException(422, str(error)) from None
+        if updated is None:
+            raise HTTPException(404, f"no assessment {assessment_id!r}")
+        return updated
+
+    @app.get("/v1/assessments/{assessment_id}/corrections", response_model=list[CorrectionRecord],
+             tags=["assessments"])
+    def correction_history(assessment_id: str) -> list[CorrectionRecord]:
+        """Who changed what, when, from what to what, and why; oldest first."""
+        with ctx.sessions() as session:
+            if repository.get_assessment(session, assessment_id) is None:
+                raise HTTPException(404, f"no assessment {assessment_id!r}")
+            return [CorrectionRecord.model_validate(r) for r in repository.corrections(session, assessment_id)]
 
     @app.get("/v1/agents/{agent_id}/portrait", response_model=Portrait, tags=["portraits"])
     def agent_portrait(agent_id: str, dates: Dates, lang: Lang = "zh") -> Portrait:
