@@ -105,3 +105,6 @@ class ServiceContext:
     def team(self, team_id: str | None, lang: str = "zh", dates: DateRange | None = None) -> TeamView:
         _, team, names = self._placed_team(team_id, dates)
         return team_view(team_id, team, names, self.rubric, self.programs, lang)
+
+    def refresh_gauges(self) -> None:
+        """Gauges read from the database at scrape time (the queue lives there, not in this process)."""

@@ -68,6 +68,17 @@ class ScriptedLLM:
             def log_message(self, *args: Any) -> None:
                 pass
 
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                """``/v1/models``, as OpenAI-compatible servers answer it (readiness probes ask it)."""
+                found = self.path.rstrip("/").endswith("/models")
+                data = json.dumps({"object": "list", "data": [{"id": "scripted", "object": "model"}]}).encode()
+                self.send_response(200 if found else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data) if found else 0))
+                self.end_headers()
+                if found:
+                    self.wfile.write(data)
+
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")

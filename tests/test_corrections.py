@@ -40,11 +40,11 @@ def test_a_reviewer_corrects_a_score(context: ServiceContext, scripted_llm: Scri
         wrong = client.post(path, json={"criterion_id": "charm", "score": 4, "comment": "x", "reviewer": "r"})
         assert wrong.status_code == 422 and "criterion_id: 'charm' is not scored" in wrong.text
         no_comment = client.post(path, json={"criterion_id": "logic", "score": 4, "reviewer": "r"})
-        assert no_comment.status_code == 422 and no_comment.json()["detail"][0]["loc"][-1] == "comment"
+        assert no_comment.status_code == 422 and no_comment.json()["errors"][0]["field"] == "comment"
         blank = client.post(path, json={"criterion_id": "logic", "score": 4, "comment": "  ", "reviewer": "r"})
         assert blank.status_code == 422 and "must not be blank" in blank.text
         too_high = client.post(path, json={"criterion_id": "logic", "score": 7, "comment": "x", "reviewer": "r"})
-        assert too_high.status_code == 422 and too_high.json()["detail"][0]["loc"][-1] == "score"
+        assert too_high.status_code == 422 and too_high.json()["errors"][0]["field"] == "score"
         assert client.post("/v1/assessments/nope/corrections",
                            json={"criterion_id": "logic", "score": 4, "comment": "x", "reviewer": "r"}).status_code == 404
         assert len(client.get(path).json()) == 2  # nothing recorded for the refused ones

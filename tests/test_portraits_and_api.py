@@ -135,8 +135,11 @@ def test_api_serves_portraits_pages_and_assessments(server: str, scripted_llm: S
         created = client.post("/v1/assessments", json=transcript.model_dump(mode="json"))
         assert created.status_code == 200 and created.json()["status"] == "scored"
         bad = client.post("/v1/assessments", json={"id": "x", "agent_id": "A1", "turns": []})
-        assert bad.status_code == 422
-        assert any(err["loc"][-1] == "turns" for err in bad.json()["detail"])
+        assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+        problem = bad.json()
+        assert problem["status"] == 422 and problem["title"] == "Invalid request"
+        assert any(err["field"] == "turns" and err["in"] == "body" for err in problem["errors"])
+        assert "turns:" in problem["detail"]
 
         scripted_llm.handler = lambda r: (200, completion("not json"), {})
         failing = transcript.model_copy(update={"id": "another", "turns": transcript.turns[:3]})

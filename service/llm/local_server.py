@@ -58,6 +58,10 @@ class LocalModelServer:
     def litellm_model(self) -> str:
         return f"openai/{self.model.name}"
 
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def api_base(self) -> str:
         with self._lock:
             if self._api_base and self._process and self._process.poll() is None:

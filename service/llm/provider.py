@@ -46,3 +46,30 @@ def stop_local_servers() -> None:
         for server in _local_servers.values():
             server.stop()
         _local_servers.clear()
+
+
+def model_readiness(settings: Settings, timeout_s: float = 3.0) -> tuple[bool, str]:
+    """Whether the configured model can answer, checked without spending a model call."""
+    import httpx
+
+    from service.llm.bundled_weights import WeightsError, bundled_model, weights_available
+
+    if settings.llm_deployments:
+        deployments = load_deployments(settings.llm_deployments)
+        return True, f"router over {len(deployments.deployments)} deployment(s); each is checked on use"
+    if settings.llm_model:
+        if not settings.llm_api_base:
+            return True, f"{settings.llm_model}: provider endpoint, not probed"
+        try:
+            response = httpx.get(settings.llm_api_base.rstrip("/") + "/models", timeout=timeout_s,
+                                 headers={"Authorization": f"Bearer {settings.llm_api_key or ''}"})
+        except httpx.HTTPError as error:
+            return False, f"{settings.llm_api_base} unreachable: {type(error).__name__}"
+        return response.status_code < 500, f"{settings.llm_api_base} answered {response.status_code}"
+    server = _local_servers.get(settings.local_model)
+    if server is not None and server.running:
+        return True, f"local {settings.local_model} running"
+    try:
+        return True, weights_available(bundled_model(settings.local_model), settings.model_cache_dir)
+    except WeightsError as error:
+        return False, str(error)

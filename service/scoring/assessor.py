@@ -42,6 +42,7 @@ from service.scoring.schemas import (
     ModelAnswer,
 )
 from service.scoring.segments import NumberedTurns, SegmentError, merge_answers, plan_segments
+from service.observability import ASSESSMENTS, observe_model_call
 from service.storage import repository
 from service.transcripts.schemas import Transcript
 
@@ -159,6 +160,7 @@ class Assessor:
             repository.save_transcript(session, transcript)
             cached = None if fresh else repository.find_scored_assessment(session, key)
         if cached:
+            ASSESSMENTS.labels("cached").inc()
             return cached.model_copy(update={"cached": True})
 
         redacted = redact_transcript(transcript)
@@ -195,6 +197,9 @@ class Assessor:
                 repository.save_assessment(session, assessment, key)
             for call in calls:
                 repository.log_model_call(session, call, transcript.id, assessment_id)
+        for call in calls:
+            observe_model_call(call)
+        ASSESSMENTS.labels(assessment.status).inc()
         return assessment
 
     def _ask(self, masked: Transcript, calls: list[ModelCall]) -> Judgement:

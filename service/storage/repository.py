@@ -194,3 +194,32 @@ def corrections(session: Session, assessment_id: str | None = None) -> list[Corr
     if assessment_id:
         query = query.where(CorrectionRow.assessment_id == assessment_id)
     return list(session.scalars(query.order_by(CorrectionRow.at, CorrectionRow.id)))
+
+
+def list_assessments(
+    session: Session,
+    *,
+    agent_id: str | None = None,
+    team_id: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    after: tuple[str, str] | None = None,
+) -> list[AssessmentRow]:
+    """Newest first, keyset-paginated on (created_at, id): a page is stable while new assessments arrive."""
+    from datetime import datetime
+
+    from sqlalchemy import and_, or_
+
+    query = select(AssessmentRow)
+    if agent_id:
+        query = query.where(AssessmentRow.agent_id == agent_id)
+    if team_id:
+        query = query.where(AssessmentRow.team_id == team_id)
+    if status:
+        query = query.where(AssessmentRow.status == status)
+    if after:
+        created = datetime.fromisoformat(after[0])
+        query = query.where(or_(AssessmentRow.created_at < created,
+                                and_(AssessmentRow.created_at == created, AssessmentRow.id < after[1])))
+    query = query.order_by(AssessmentRow.created_at.desc(), AssessmentRow.id.desc()).limit(limit)
+    return list(session.scalars(query))
