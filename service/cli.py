@@ -251,8 +251,19 @@ def _cmd_serve(ctx: ServiceContext, args: argparse.Namespace) -> int:
 
     from service.web.app import create_app
 
-    uvicorn.run(create_app(ctx), host=args.host, port=args.port)
+    uvicorn.run(create_app(ctx, workers=not args.no_workers), host=args.host, port=args.port)
     return 0
+
+
+def _cmd_worker(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    """Only the workers: another machine sharing the (PostgreSQL) database scores jobs from the same queue."""
+    pool = ctx.start_workers(args.workers)
+    _say(f"{pool.workers} worker(s) scoring batch jobs from {ctx.settings.sqlalchemy_url.split('://')[0]}; Ctrl-C stops")
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        ctx.stop_workers()
 
 
 def _cmd_cases(ctx: ServiceContext, args: argparse.Namespace) -> int:
@@ -321,7 +332,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the HTTP API and pages")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-workers", action="store_true", help="serve only; batch jobs are scored by `iceberg worker`")
     p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("worker", help="score queued batch jobs (for machines beside the API server)")
+    p.add_argument("--workers", type=int, help="threads (default: ICEBERG_BATCH_WORKERS or ICEBERG_LLM_CONCURRENCY)")
+    p.set_defaults(func=_cmd_worker)
 
     p = sub.add_parser("cases", help="the training-case library")
     cases_sub = p.add_subparsers(dest="cases_command", required=True)

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     )
     llm_backoff_s: float = Field(default=1.0, ge=0, description="First backoff; doubles per attempt.")
 
+    batch_workers: int | None = Field(
+        default=None, ge=1, le=256, description="Workers scoring batch jobs; unset: llm_concurrency."
+    )
+    batch_lease_s: float = Field(default=60.0, gt=0, description="A job whose worker is silent this long is taken again.")
+
     # Which bundled GGUF runs when llm_model is unset.
     local_model: str = "qwen2.5-coder-1.5b"
     local_threads: int = 0  # 0: all cores

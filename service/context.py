@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.batches import queue
+from service.batches.webhook import deliver
+from service.batches.worker import WorkerPool
 from service.cases.library import Program, TrainingCase, load_cases, load_programs
 from service.cases.retrieval import CaseIndex
 from service.config import Settings, get_settings
+from service.observability import QUEUE_DEPTH
 from service.placement.team import TeamPlacements, place_team
 from service.placement.window import DateRange, within
 from service.portraits.builder import PortraitBuilder, team_view
@@ -26,6 +31,7 @@ from service.storage.database import make_engine, make_sessionmaker
 @dataclass
 class ServiceContext:
     settings: Settings = field(default_factory=get_settings)
+    _pool: WorkerPool | None = field(default=None, init=False, repr=False)
 
     @cached_property
     def rubric(self) -> Rubric:
@@ -108,3 +114,27 @@ class ServiceContext:
 
     def refresh_gauges(self) -> None:
         """Gauges read from the database at scrape time (the queue lives there, not in this process)."""
+        with self.sessions() as session:
+            for state, depth in queue.queue_depth(session).items():
+                QUEUE_DEPTH.labels(state).set(depth)
+
+    def start_workers(self, workers: int | None = None) -> WorkerPool:
+        """Score queued batch jobs in this process (``iceberg serve`` and ``iceberg worker``)."""
+        if self._pool is None:
+            count = workers or self.settings.batch_workers or self.settings.llm_concurrency
+            self._pool = WorkerPool(self, count, lease_s=self.settings.batch_lease_s,
+                                    on_batch_done=self.batch_done).start()
+        return self._pool
+
+    def stop_workers(self) -> None:
+        if self._pool is not None:
+            self._pool.stop()
+            self._pool = None
+
+    def wake_workers(self) -> None:
+        if self._pool is not None:
+            self._pool.wake()
+
+    def batch_done(self, batch_id: str) -> None:
+        """A batch finished: its webhook is delivered off the worker's thread, so scoring goes on meanwhile."""
+        threading.Thread(target=deliver, args=(self, batch_id), daemon=True, name=f"webhook-{batch_id[:8]}").start()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
 
 from fastapi import FastAPI, Request, Response
 
 from service import __version__
+from service.batches import routes as batch_routes
 from service.context import ServiceContext
 from service.corrections import routes as corrections_routes
 from service.observability import HTTP_REQUESTS, HTTP_SECONDS
@@ -15,9 +18,22 @@ from service.scoring import routes as scoring_routes
 from service.web import health, problems
 
 
-def create_app(context: ServiceContext | None = None) -> FastAPI:
+def create_app(context: ServiceContext | None = None, workers: bool = False) -> FastAPI:
+    """The app; with ``workers`` it also scores queued batch jobs while it runs (``iceberg serve`` does)."""
     ctx = context or ServiceContext()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if workers:
+            ctx.start_workers()
+        try:
+            yield
+        finally:
+            if workers:
+                ctx.stop_workers()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Iceberg",
         version=__version__,
         description="Competency assessment of contact-center agents from call transcripts. Errors are RFC 9457 "
@@ -38,6 +54,7 @@ def create_app(context: ServiceContext | None = None) -> FastAPI:
     app.include_router(health.router(ctx))
     app.include_router(scoring_routes.router(ctx))
     app.include_router(corrections_routes.router(ctx))
+    app.include_router(batch_routes.router(ctx))
     app.include_router(portrait_routes.router(ctx))
     app.include_router(portrait_routes.pages(ctx))
     return app

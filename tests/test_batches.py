@@ -1,0 +1,212 @@
+"""Batches through the HTTP API: 202 and progress, idempotent re-sending, bad lines named, failures recorded,
+a completion webhook, and a kill -9 in the middle of a batch that loses and duplicates nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from service.context import ServiceContext
+from service.storage.tables import AssessmentRow, BatchRow, JobRow
+from service.transcripts.schemas import Transcript, Turn
+from service.web.app import create_app
+from tests.conftest import live_server
+from tests.scripted_llm import ScriptedLLM, answer_from_schema, completion
+
+
+def _call(n: int, text: str = "您好，请问有什么可以帮您？") -> dict[str, Any]:
+    return Transcript(id=f"b{n}", agent_id=f"A{n % 3}", team_id="T1",
+                      turns=[Turn(speaker="agent", text=text), Turn(speaker="customer", text=f"问题{n}")]
+                      ).model_dump(mode="json")
+
+
+def _wait_done(client: httpx.Client, batch_id: str, timeout_s: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status = client.get(f"/v1/batches/{batch_id}", params={"limit": 500}).json()
+        if status["status"] == "done":
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"batch {batch_id} not done: {status['counts']}")
+
+
+class Hooks:
+    """A webhook receiver over real HTTP."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        hooks = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                hooks.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+
+@pytest.fixture
+def hooks() -> Iterator[Hooks]:
+    receiver = Hooks()
+    yield receiver
+    receiver.server.shutdown()
+
+
+def test_batch_is_accepted_scored_and_reported(context: ServiceContext, scripted_llm: ScriptedLLM, hooks: Hooks) -> None:
+    context.settings.batch_workers = 3
+    with live_server(create_app(context, workers=True)) as url, httpx.Client(base_url=url, timeout=30) as client:
+        accepted = client.post("/v1/batches", json={"transcripts": [_call(n) for n in range(6)],
+                                                     "webhook_url": hooks.url})
+        assert accepted.status_code == 202 and accepted.headers["location"] == accepted.json()["status_url"]
+        body = accepted.json()
+        assert body["total"] == 6 and body["new_jobs"] == 6
+        status = _wait_done(client, body["id"])
+        assert status["counts"] == {"queued": 0, "running": 0, "scored": 6, "failed": 0}
+        assert [i["transcript_id"] for i in status["items"]] == [f"b{n}" for n in range(6)]
+        assert all(i["assessment_id"] for i in status["items"])
+        assert client.get(f"/v1/assessments/{status['items'][0]['assessment_id']}").json()["status"] == "scored"
+        paged = client.get(f"/v1/batches/{body['id']}", params={"limit": 4}).json()
+        rest = client.get(f"/v1/batches/{body['id']}", params={"limit": 4, "cursor": paged["next_cursor"]}).json()
+        assert len(paged["items"]) == 4 and len(rest["items"]) == 2 and rest["next_cursor"] is None
+
+        # re-sending is idempotent: only the new call costs a model call
+        calls = len(scripted_llm.requests)
+        again = client.post("/v1/batches", json={"transcripts": [_call(n) for n in range(7)]}).json()
+        assert again["new_jobs"] == 1
+        _wait_done(client, again["id"])
+        assert len(scripted_llm.requests) == calls + 1
+        # the same calls again, all finished before: done at once
+        instant = client.post("/v1/batches", json={"transcripts": [_call(n) for n in range(3)]}).json()
+        assert instant["status"] == "done" and instant["new_jobs"] == 0
+
+        deadline = time.monotonic() + 10
+        while not hooks.received and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert hooks.received and hooks.received[0]["id"] == body["id"]
+        assert hooks.received[0]["counts"]["scored"] == 6 and hooks.received[0]["status"] == "done"
+        assert client.get(f"/v1/batches/{body['id']}").json()["webhook_outcome"].startswith("HTTP 204")
+        metrics = client.get("/metrics").text
+        assert 'iceberg_batch_queue_depth{state="queued"} 0.0' in metrics
+    with context.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(AssessmentRow)) == 7  # one per call, never two
+
+
+def test_bad_input_is_named_and_nothing_is_queued(context: ServiceContext, scripted_llm: ScriptedLLM) -> None:
+    lines = [json.dumps(_call(1), ensure_ascii=False), '{"id": "x", "agent_id": "A1", "turns": []}', "not json",
+             json.dumps(_call(2), ensure_ascii=False)]
+    with live_server(create_app(context, workers=True)) as url, httpx.Client(base_url=url, timeout=30) as client:
+        bad = client.post("/v1/batches", content="\n".join(lines).encode(),
+                          headers={"Content-Type": "application/x-ndjson"})
+        assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+        detail = bad.json()["detail"]
+        assert "2 bad transcript(s), nothing was queued" in detail and "line 2: field turns" in detail
+        assert "line 3:" in detail
+        doubled = client.post("/v1/batches", json={"transcripts": [_call(1), _call(1)]})
+        assert doubled.status_code == 422 and "'b1'" in doubled.json()["detail"]
+        empty = client.post("/v1/batches", json={"transcripts": []})
+        assert empty.status_code == 422 and "transcripts" in empty.json()["detail"]
+        garbage = client.post("/v1/batches", content=b"{oops", headers={"Content-Type": "application/json"})
+        assert garbage.status_code == 422 and "not JSON" in garbage.json()["detail"]
+        assert client.get("/v1/batches/nope").status_code == 404
+
+        good = client.post("/v1/batches", content="\n".join([lines[0], lines[3]]).encode(),
+                           headers={"Content-Type": "application/x-ndjson"})
+        assert good.status_code == 202 and good.json()["total"] == 2
+        assert _wait_done(client, good.json()["id"])["counts"]["scored"] == 2
+    with context.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(BatchRow)) == 1
+
+
+def test_a_failed_call_is_recorded_and_a_resend_retries_it(context: ServiceContext, scripted_llm: ScriptedLLM) -> None:
+    broken = {"on": True}
+
+    def handler(request: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        if broken["on"] and "坏掉" in request["messages"][-1]["content"]:
+            return 500, {"error": {"message": "boom"}}, {}
+        return 200, completion(answer_from_schema(request)), {}
+
+    scripted_llm.handler = handler
+    with live_server(create_app(context, workers=True)) as url, httpx.Client(base_url=url, timeout=30) as client:
+        first = client.post("/v1/batches", json={"transcripts": [_call(1), _call(2, "坏掉的通话")]}).json()
+        status = _wait_done(client, first["id"])
+        failed = next(i for i in status["items"] if i["transcript_id"] == "b2")
+        assert failed["state"] == "failed" and "InternalServerError" in failed["error"] and "boom" in failed["error"]
+        assert status["counts"]["scored"] == 1
+        broken["on"] = False
+        retry = client.post("/v1/batches", json={"transcripts": [_call(2, "坏掉的通话")]}).json()
+        assert retry["new_jobs"] == 0 and retry["status"] == "queued"
+        assert _wait_done(client, retry["id"])["items"][0]["state"] == "scored"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serve(data_dir: Path, scripted: ScriptedLLM, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "ICEBERG_DATA_DIR": str(data_dir), "ICEBERG_LLM_MODEL": "openai/scripted",
+           "ICEBERG_LLM_API_BASE": scripted.api_base, "ICEBERG_LLM_API_KEY": "sk-test",
+           "ICEBERG_BATCH_WORKERS": "4", "ICEBERG_BATCH_LEASE_S": "2"}
+    process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError("iceberg serve did not start")
+
+
+def test_kill_9_mid_batch_loses_and_duplicates_nothing(scripted_llm: ScriptedLLM, tmp_path: Path) -> None:
+    scripted_llm.delay_s = 0.2
+    port = _free_port()
+    server = _serve(tmp_path / "data", scripted_llm, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            batch = client.post("/v1/batches", json={"transcripts": [_call(n) for n in range(40)]}).json()
+            deadline = time.monotonic() + 60
+            while client.get(f"/v1/batches/{batch['id']}").json()["counts"]["scored"] < 10:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        server.send_signal(signal.SIGKILL)  # mid-batch: some calls are in flight at the model
+        server.wait(10)
+        server = _serve(tmp_path / "data", scripted_llm, port)
+        with httpx.Client(base_url=base, timeout=30) as client:
+            status = _wait_done(client, batch["id"], timeout_s=120)
+        assert status["counts"] == {"queued": 0, "running": 0, "scored": 40, "failed": 0}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(20)
+    ctx = ServiceContext(__import__("service.config", fromlist=["Settings"]).Settings(data_dir=tmp_path / "data"))
+    with ctx.sessions() as session:
+        per_transcript = session.execute(select(AssessmentRow.transcript_id, func.count())
+                                         .group_by(AssessmentRow.transcript_id)).all()
+        assert len(per_transcript) == 40 and all(count == 1 for _, count in per_transcript)
+        assert session.scalar(select(func.count()).select_from(JobRow).where(JobRow.state != "scored")) == 0
+        retried = session.scalar(select(func.count()).select_from(JobRow).where(JobRow.attempts > 1))
+    # the calls in flight at the kill were taken again after their lease ran out: at most one per worker
+    assert 40 <= len(scripted_llm.requests) <= 40 + 4 and retried <= 4
