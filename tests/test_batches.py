@@ -210,3 +210,14 @@ def test_kill_9_mid_batch_loses_and_duplicates_nothing(scripted_llm: ScriptedLLM
         retried = session.scalar(select(func.count()).select_from(JobRow).where(JobRow.attempts > 1))
     # the calls in flight at the kill were taken again after their lease ran out: at most one per worker
     assert 40 <= len(scripted_llm.requests) <= 40 + 4 and retried <= 4
+
+
+def test_a_slow_model_keeps_its_lease(context: ServiceContext, scripted_llm: ScriptedLLM) -> None:
+    """A call longer than the lease is renewed, not taken by a second worker."""
+    scripted_llm.delay_s = 2.5
+    context.settings.batch_lease_s = 0.9
+    context.settings.batch_workers = 3
+    with live_server(create_app(context, workers=True)) as url, httpx.Client(base_url=url, timeout=30) as client:
+        batch = client.post("/v1/batches", json={"transcripts": [_call(1)]}).json()
+        status = _wait_done(client, batch["id"], timeout_s=30)
+    assert status["items"][0]["attempts"] == 1 and len(scripted_llm.requests) == 1

@@ -77,13 +77,15 @@ def claim(session: Session, owner: str, lease_s: float) -> JobRow | None:
     return session.get(JobRow, taken) if taken is not None else None
 
 
-def renew(session: Session, job_id: int, owner: str, lease_s: float) -> bool:
-    """Extend the lease while the model is still working; False when the job is no longer ours."""
+def renew(session: Session, owners: Sequence[str], lease_s: float) -> int:
+    """Extend the leases of the jobs these workers are still running; returns how many were extended."""
+    if not owners:
+        return 0
     result = session.execute(
-        update(JobRow).where(JobRow.id == job_id, JobRow.lease_owner == owner, JobRow.state == "running")
+        update(JobRow).where(JobRow.lease_owner.in_(owners), JobRow.state == "running")
         .values(lease_until=now() + timedelta(seconds=lease_s))
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
 
 def finish(session: Session, job_id: int, owner: str, state: JobState, assessment_id: str | None,
@@ -102,9 +104,10 @@ def finish(session: Session, job_id: int, owner: str, state: JobState, assessmen
 
 def close_if_done(session: Session, batch_id: str) -> bool:
     """Mark the batch done when no item is pending; True only for the caller that closed it (webhook once)."""
-    pending = select(func.count()).select_from(BatchItemRow).join(JobRow, JobRow.id == BatchItemRow.job_id).where(
-        BatchItemRow.batch_id == batch_id, JobRow.state.not_in(TERMINAL))
-    if session.scalar(pending):
+    # Pending jobs are few next to finished ones, and `state` is indexed: look from the pending side, stop at one.
+    pending = (select(JobRow.id).join(BatchItemRow, BatchItemRow.job_id == JobRow.id)
+               .where(JobRow.state.in_(("queued", "running")), BatchItemRow.batch_id == batch_id).limit(1))
+    if session.scalar(pending) is not None:
         return False
     closed = session.execute(update(BatchRow).where(BatchRow.id == batch_id, BatchRow.status != "done")
                              .values(status="done", finished_at=now()))

@@ -39,6 +39,9 @@ class WorkerPool:
         self.prefix = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
     def start(self) -> "WorkerPool":
+        keeper = threading.Thread(target=self._keep_leases, daemon=True, name="iceberg-lease-keeper")
+        keeper.start()
+        self._threads.append(keeper)
         for n in range(self.workers):
             thread = threading.Thread(target=self._run, args=(f"{self.prefix}:{n}",), daemon=True,
                                       name=f"iceberg-worker-{n}")
@@ -75,9 +78,6 @@ class WorkerPool:
             if job is None:
                 return False
             job_id, body = job.id, dict(job.body)
-        renewing = threading.Event()
-        keeper = threading.Thread(target=self._keep_lease, args=(job_id, owner, renewing), daemon=True)
-        keeper.start()
         try:
             transcript = Transcript.model_validate(body)
             assessment = self.ctx.assessor.assess(transcript)
@@ -85,9 +85,6 @@ class WorkerPool:
             assessment_id: str | None = assessment.id
         except Exception as failure:  # recorded on the job, never lost
             state, error, assessment_id = "failed", f"{type(failure).__name__}: {failure}", None
-        finally:
-            renewing.set()
-            keeper.join()
         with self.ctx.sessions.begin() as session:
             done = queue.finish(session, job_id, owner, state, assessment_id, error)  # type: ignore[arg-type]
         with self._count_lock:
@@ -96,8 +93,12 @@ class WorkerPool:
             self.on_batch_done(batch_id)
         return True
 
-    def _keep_lease(self, job_id: int, owner: str, stop: threading.Event) -> None:
-        while not stop.wait(self.lease_s / 3):
-            with self.ctx.sessions.begin() as session:
-                if not queue.renew(session, job_id, owner, self.lease_s):
-                    return
+    def _keep_leases(self) -> None:
+        """One thread renews every running job of this pool, so a slow model is never taken for a dead worker."""
+        owners = [f"{self.prefix}:{n}" for n in range(self.workers)]
+        while not self._stop.wait(self.lease_s / 3):
+            try:
+                with self.ctx.sessions.begin() as session:
+                    queue.renew(session, owners, self.lease_s)
+            except Exception:  # a missed renewal is retried at the next tick; the lease has slack for it
+                log.exception("lease renewal failed")

@@ -1,0 +1,144 @@
+"""Batches at the QA platform's scale: N transcripts through the batch API against a scripted model server with a
+fixed latency, K calls in flight.
+
+Measured in the same run:
+- completion time of each batch as a ratio to the ideal (N / K x latency): what the service adds to the model;
+- the API server's peak resident memory for two batch sizes (it must not grow with the batch);
+- a kill -9 of the server in the middle of a batch, a restart, and a count that every transcript was scored
+  exactly once.
+
+Real processes throughout: the scripted model server and ``iceberg serve`` each run in a process of their own.
+
+    .venv/bin/python benchmarks/batch_throughput.py [--transcripts 1000] [--in-flight 32] [--latency-ms 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _scripted(latency_ms: float) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen([sys.executable, "-m", "tests.scripted_llm", "--delay-ms", str(latency_ms)],
+                               cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert process.stdout
+    return process, process.stdout.readline().strip()
+
+
+def _serve(data_dir: Path, api_base: str, workers: int, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "ICEBERG_DATA_DIR": str(data_dir), "ICEBERG_LLM_MODEL": "openai/scripted",
+           "ICEBERG_LLM_API_BASE": api_base, "ICEBERG_LLM_API_KEY": "sk-bench", "ICEBERG_BATCH_WORKERS": str(workers),
+           "ICEBERG_BATCH_LEASE_S": "5"}
+    process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("iceberg serve did not start")
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def _transcripts(prefix: str, n: int) -> list[dict[str, object]]:
+    return [{"id": f"{prefix}-{i}", "agent_id": f"A{i % 50}", "team_id": f"T{i % 5}", "turns": [
+        {"speaker": "agent", "text": "您好，星河银行，请问有什么可以帮您？"},
+        {"speaker": "customer", "text": f"我想查询第{i}笔交易的状态。"},
+        {"speaker": "agent", "text": "好的，已为您查到，这笔交易已经入账，请放心。"}]} for i in range(n)]
+
+
+def _run_batch(base: str, transcripts: list[dict[str, object]], until_scored: int | None = None) -> tuple[str, float]:
+    with httpx.Client(base_url=base, timeout=120) as client:
+        started = time.perf_counter()
+        batch = client.post("/v1/batches", json={"transcripts": transcripts}).json()
+        while True:
+            status = client.get(f"/v1/batches/{batch['id']}", params={"limit": 1}).json()
+            if status["status"] == "done" or (until_scored and status["counts"]["scored"] >= until_scored):
+                return batch["id"], time.perf_counter() - started
+            time.sleep(0.05)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--transcripts", type=int, default=1000)
+    parser.add_argument("--in-flight", type=int, default=32)
+    parser.add_argument("--latency-ms", type=float, default=200)
+    args = parser.parse_args()
+    ideal = args.transcripts / args.in_flight * args.latency_ms / 1000
+    scripted, api_base = _scripted(args.latency_ms)
+    results: dict[str, object] = {"transcripts": args.transcripts, "in_flight": args.in_flight,
+                                  "latency_ms": args.latency_ms, "ideal_s": round(ideal, 2)}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            port = _port()
+            base = f"http://127.0.0.1:{port}"
+            server = _serve(Path(tmp) / "a", api_base, args.in_flight, port)
+            small = max(1, args.transcripts // 4)
+            _, small_s = _run_batch(base, _transcripts("warm", small))
+            rss_small = _peak_rss_mb(server.pid)
+            _, took = _run_batch(base, _transcripts("main", args.transcripts))
+            rss_large = _peak_rss_mb(server.pid)
+            server.send_signal(signal.SIGTERM)
+            server.wait(30)
+            results.update({
+                "completion_s": round(took, 2), "ratio_to_ideal": round(took / ideal, 2), "target_ratio": 1.25,
+                "small_batch": {"transcripts": small, "completion_s": round(small_s, 2),
+                                "ratio_to_ideal": round(small_s / (small / args.in_flight * args.latency_ms / 1000), 2)},
+                "peak_rss_mb": {f"after {small}": rss_small, f"after {args.transcripts} more": rss_large},
+            })
+
+            # kill -9 mid-batch, restart, finish: every transcript scored exactly once
+            port = _port()
+            base = f"http://127.0.0.1:{port}"
+            data = Path(tmp) / "b"
+            server = _serve(data, api_base, args.in_flight, port)
+            batch_id, _ = _run_batch(base, _transcripts("kill", args.transcripts), until_scored=args.transcripts // 3)
+            server.send_signal(signal.SIGKILL)
+            server.wait(10)
+            server = _serve(data, api_base, args.in_flight, port)
+            with httpx.Client(base_url=base, timeout=120) as client:
+                while client.get(f"/v1/batches/{batch_id}", params={"limit": 1}).json()["status"] != "done":
+                    time.sleep(0.1)
+                counts = client.get(f"/v1/batches/{batch_id}", params={"limit": 1}).json()["counts"]
+            server.send_signal(signal.SIGTERM)
+            server.wait(30)
+            with sqlite3.connect(data / "iceberg.sqlite3") as db:
+                per_call = db.execute("SELECT COUNT(*), COUNT(DISTINCT transcript_id) FROM assessments").fetchone()
+                retried = db.execute("SELECT COUNT(*) FROM jobs WHERE attempts > 1").fetchone()[0]
+            results["kill_9"] = {"counts": counts, "assessments": per_call[0], "distinct_transcripts": per_call[1],
+                                 "exactly_once": per_call[0] == per_call[1] == args.transcripts,
+                                 "jobs_taken_again_after_the_kill": retried}
+    finally:
+        scripted.terminate()
+    print(json.dumps(results, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
