@@ -246,11 +246,51 @@ def _cmd_corrections(ctx: ServiceContext, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_keys(ctx: ServiceContext, args: argparse.Namespace) -> int:
+    from service.access import keys
+
+    if args.keys_command == "create":
+        try:
+            with ctx.sessions.begin() as session:
+                key = keys.create_key(session, args.name, args.role, args.team)
+        except ValueError as error:
+            _say(f"error: {error}")
+            return 2
+        print(key)
+        _say(f"created a {args.role} key {key[:10]}… for {args.name!r}"
+             + (f" (teams {', '.join(args.team)})" if args.team else "") + "; it is shown only now")
+        return 0
+    if args.keys_command == "revoke":
+        with ctx.sessions.begin() as session:
+            done = keys.revoke(session, args.id)
+        _say(f"revoked key {args.id}" if done else f"error: no active key {args.id}")
+        return 0 if done else 1
+    with ctx.sessions() as session:
+        for row in keys.list_keys(session):
+            state = "revoked" if row.revoked_at else "active"
+            teams = ",".join(row.teams or []) or "-"
+            print(f"{row.id}\t{row.prefix}…\t{row.role}\t{teams}\t{state}\t{row.name}")
+    return 0
+
+
+def _announce_first_key(ctx: ServiceContext) -> None:
+    """The embedded default's first start: an admin key, printed this once."""
+    from service.access.keys import first_admin_key
+
+    with ctx.sessions.begin() as session:
+        key = first_admin_key(session)
+    if key:
+        _say("No API keys yet: created the first admin key (shown only now; keep it safe):")
+        _say(f"    {key}")
+        _say("Sign in to the pages with it, and create keys for others with `iceberg keys create`.")
+
+
 def _cmd_serve(ctx: ServiceContext, args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.web.app import create_app
 
+    _announce_first_key(ctx)
     uvicorn.run(create_app(ctx, workers=not args.no_workers), host=args.host, port=args.port)
     return 0
 
@@ -334,6 +374,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--no-workers", action="store_true", help="serve only; batch jobs are scored by `iceberg worker`")
     p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("keys", help="API keys: create (shown once), list, revoke")
+    keys_sub = p.add_subparsers(dest="keys_command", required=True)
+    q = keys_sub.add_parser("create", help="print a new key on stdout")
+    q.add_argument("--role", required=True, choices=["platform", "reviewer", "supervisor", "admin"])
+    q.add_argument("--name", required=True, help="who or what holds it, e.g. 'QA platform' or a person's name")
+    q.add_argument("--team", action="append", default=[], help="a team a supervisor reads (repeat for several)")
+    keys_sub.add_parser("list", help="id, prefix, role, teams, state, name")
+    q = keys_sub.add_parser("revoke")
+    q.add_argument("id", type=int)
+    p.set_defaults(func=_cmd_keys)
 
     p = sub.add_parser("worker", help="score queued batch jobs (for machines beside the API server)")
     p.add_argument("--workers", type=int, help="threads (default: ICEBERG_BATCH_WORKERS or ICEBERG_LLM_CONCURRENCY)")

@@ -98,3 +98,19 @@ def pg_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def make_key(context: ServiceContext, role: str = "admin", teams: list[str] | None = None, name: str = "test") -> str:
+    from service.access.keys import create_key
+
+    with context.sessions.begin() as session:
+        return create_key(session, name, role, teams)  # type: ignore[arg-type]
+
+
+def api_client(url: str, context: ServiceContext, role: str = "admin", teams: list[str] | None = None,
+               name: str = "test") -> Any:
+    """An httpx client holding a fresh key of ``role``."""
+    import httpx
+
+    key = make_key(context, role, teams, name)
+    return httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {key}"})

@@ -23,7 +23,7 @@ from service.context import ServiceContext
 from service.storage.tables import AssessmentRow, BatchRow, JobRow
 from service.transcripts.schemas import Transcript, Turn
 from service.web.app import create_app
-from tests.conftest import live_server
+from tests.conftest import api_client, live_server, make_key
 from tests.scripted_llm import ScriptedLLM, answer_from_schema, completion
 
 
@@ -73,7 +73,7 @@ def hooks() -> Iterator[Hooks]:
 
 def test_batch_is_accepted_scored_and_reported(context: ServiceContext, scripted_llm: ScriptedLLM, hooks: Hooks) -> None:
     context.settings.batch_workers = 3
-    with live_server(create_app(context, workers=True)) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with live_server(create_app(context, workers=True)) as url, api_client(url, context) as client:
         accepted = client.post("/v1/batches", json={"transcripts": [_call(n) for n in range(6)],
                                                      "webhook_url": hooks.url})
         assert accepted.status_code == 202 and accepted.headers["location"] == accepted.json()["status_url"]
@@ -113,7 +113,7 @@ def test_batch_is_accepted_scored_and_reported(context: ServiceContext, scripted
 def test_bad_input_is_named_and_nothing_is_queued(context: ServiceContext, scripted_llm: ScriptedLLM) -> None:
     lines = [json.dumps(_call(1), ensure_ascii=False), '{"id": "x", "agent_id": "A1", "turns": []}', "not json",
              json.dumps(_call(2), ensure_ascii=False)]
-    with live_server(create_app(context, workers=True)) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with live_server(create_app(context, workers=True)) as url, api_client(url, context) as client:
         bad = client.post("/v1/batches", content="\n".join(lines).encode(),
                           headers={"Content-Type": "application/x-ndjson"})
         assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
@@ -145,7 +145,7 @@ def test_a_failed_call_is_recorded_and_a_resend_retries_it(context: ServiceConte
         return 200, completion(answer_from_schema(request)), {}
 
     scripted_llm.handler = handler
-    with live_server(create_app(context, workers=True)) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with live_server(create_app(context, workers=True)) as url, api_client(url, context) as client:
         first = client.post("/v1/batches", json={"transcripts": [_call(1), _call(2, "坏掉的通话")]}).json()
         status = _wait_done(client, first["id"])
         failed = next(i for i in status["items"] if i["transcript_id"] == "b2")
@@ -161,6 +161,12 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _platform_key(data_dir: Path) -> dict[str, str]:
+    from service.config import Settings
+
+    return {"Authorization": f"Bearer {make_key(ServiceContext(Settings(data_dir=data_dir)), 'platform')}"}
 
 
 def _serve(data_dir: Path, scripted: ScriptedLLM, port: int) -> subprocess.Popen[bytes]:
@@ -183,10 +189,11 @@ def _serve(data_dir: Path, scripted: ScriptedLLM, port: int) -> subprocess.Popen
 def test_kill_9_mid_batch_loses_and_duplicates_nothing(scripted_llm: ScriptedLLM, tmp_path: Path) -> None:
     scripted_llm.delay_s = 0.2
     port = _free_port()
+    headers = _platform_key(tmp_path / "data")
     server = _serve(tmp_path / "data", scripted_llm, port)
     base = f"http://127.0.0.1:{port}"
     try:
-        with httpx.Client(base_url=base, timeout=30) as client:
+        with httpx.Client(base_url=base, timeout=30, headers=headers) as client:
             batch = client.post("/v1/batches", json={"transcripts": [_call(n) for n in range(40)]}).json()
             deadline = time.monotonic() + 60
             while client.get(f"/v1/batches/{batch['id']}").json()["counts"]["scored"] < 10:
@@ -195,7 +202,7 @@ def test_kill_9_mid_batch_loses_and_duplicates_nothing(scripted_llm: ScriptedLLM
         server.send_signal(signal.SIGKILL)  # mid-batch: some calls are in flight at the model
         server.wait(10)
         server = _serve(tmp_path / "data", scripted_llm, port)
-        with httpx.Client(base_url=base, timeout=30) as client:
+        with httpx.Client(base_url=base, timeout=30, headers=headers) as client:
             status = _wait_done(client, batch["id"], timeout_s=120)
         assert status["counts"] == {"queued": 0, "running": 0, "scored": 40, "failed": 0}
     finally:
@@ -217,7 +224,7 @@ def test_a_slow_model_keeps_its_lease(context: ServiceContext, scripted_llm: Scr
     scripted_llm.delay_s = 2.5
     context.settings.batch_lease_s = 0.9
     context.settings.batch_workers = 3
-    with live_server(create_app(context, workers=True)) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with live_server(create_app(context, workers=True)) as url, api_client(url, context) as client:
         batch = client.post("/v1/batches", json={"transcripts": [_call(1)]}).json()
         status = _wait_done(client, batch["id"], timeout_s=30)
     assert status["items"][0]["attempts"] == 1 and len(scripted_llm.requests) == 1

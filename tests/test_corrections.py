@@ -9,19 +9,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
-
 from service.context import ServiceContext
 from service.corrections.export import corrections_as_labels
 from service.transcripts.parsing import load_transcript_file
 from service.web.app import create_app
-from tests.conftest import EXAMPLES, live_server
+from tests.conftest import EXAMPLES, api_client, live_server
 from tests.scripted_llm import ScriptedLLM
 
 
 def test_a_reviewer_corrects_a_score(context: ServiceContext, scripted_llm: ScriptedLLM, tmp_path: Path) -> None:
     first = context.assessor.assess(load_transcript_file(EXAMPLES / "C2001.json"))  # every model score is 3
-    with live_server(create_app(context)) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with live_server(create_app(context)) as url, api_client(url, context, "reviewer", name="rev-li") as client:
         path = f"/v1/assessments/{first.id}/corrections"
         fixed = client.post(path, json={"criterion_id": "answering_skill", "score": 5, "comment": "答案准确完整",
                                         "reviewer": "rev-li"})

@@ -14,7 +14,7 @@ from service.publishing import write_portraits
 from service.transcripts.parsing import load_transcript_file
 from service.transcripts.schemas import Transcript
 from service.web.app import create_app
-from tests.conftest import EXAMPLES, live_server
+from tests.conftest import EXAMPLES, api_client, live_server
 from tests.scripted_llm import ScriptedLLM, answer_from_schema, completion
 
 # The scripted model scores by agent behaviour it can see: rude words pull everything down.
@@ -52,6 +52,12 @@ def assessed(context: ServiceContext, scripted_llm: ScriptedLLM) -> ServiceConte
 def server(assessed: ServiceContext) -> Iterator[str]:
     with live_server(create_app(assessed)) as url:
         yield url
+
+
+@pytest.fixture
+def client(server: str, assessed: ServiceContext) -> Iterator[httpx.Client]:
+    with api_client(server, assessed) as admin:
+        yield admin
 
 
 def test_portrait_places_agents_and_recommends_cases(assessed: ServiceContext) -> None:
@@ -97,8 +103,8 @@ def test_history_trend_and_mentor_pairs(assessed: ServiceContext) -> None:
         assert len(repository.placement_records(session, "A003")) == 2
 
 
-def test_api_serves_portraits_pages_and_assessments(server: str, scripted_llm: ScriptedLLM) -> None:
-    with httpx.Client(base_url=server, timeout=30) as client:
+def test_api_serves_portraits_pages_and_assessments(client: httpx.Client, scripted_llm: ScriptedLLM) -> None:
+    if True:
         assert client.get("/healthz").json() == {"status": "ok"}
         portrait = client.get("/v1/agents/A001/portrait").json()
         assert portrait["placement"]["quadrant"] == "lead_goose"

@@ -10,7 +10,7 @@ from service.config import Settings
 from service.context import ServiceContext
 from service.transcripts.schemas import Transcript, Turn
 from service.web.app import create_app
-from tests.conftest import live_server
+from tests.conftest import api_client, live_server
 from tests.scripted_llm import ScriptedLLM
 
 
@@ -40,7 +40,7 @@ def test_readiness_names_each_dependency(context: ServiceContext, settings: Sett
 
 
 def test_metrics_count_requests_and_model_calls(context: ServiceContext, scripted_llm: ScriptedLLM) -> None:
-    with live_server(create_app(context)) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with live_server(create_app(context)) as url, api_client(url, context) as client:
         before = client.get("/metrics").text
         assert client.post("/v1/assessments", json=_call(1).model_dump(mode="json")).status_code == 200
         client.get("/v1/assessments/does-not-exist")
@@ -60,7 +60,7 @@ def test_metrics_count_requests_and_model_calls(context: ServiceContext, scripte
 
 def test_assessments_are_listed_page_by_page(context: ServiceContext, scripted_llm: ScriptedLLM) -> None:
     made = {context.assessor.assess(_call(n)).id for n in range(5)}
-    with live_server(create_app(context)) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with live_server(create_app(context)) as url, api_client(url, context) as client:
         seen, cursor, pages = [], None, 0
         while True:
             page = client.get("/v1/assessments", params={"agent_id": "A7", "limit": 2,
@@ -84,7 +84,8 @@ def test_an_unexpected_failure_is_a_problem_with_a_reference_not_a_traceback(con
 
     context.portrait = broken  # type: ignore[method-assign]
     with live_server(create_app(context)) as url:
-        response = httpx.get(f"{url}/v1/agents/A1/portrait", timeout=30)
+        with api_client(url, context) as client:
+            response = client.get("/v1/agents/A1/portrait")
     assert response.status_code == 500 and response.headers["content-type"] == "application/problem+json"
     body = response.json()
     assert body["reference"] in body["detail"] and "disk on fire" not in response.text

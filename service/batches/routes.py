@@ -14,6 +14,7 @@ from service.batches.schemas import MAX_BATCH, BatchAccepted, BatchRequest, Batc
 from service.batches.status import batch_status
 from service.transcripts.schemas import Transcript
 from service.validation import describe_validation_error
+from service.web.auth import allow
 from service.web.params import Limit
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def _bad_lines(errors: list[dict[str, object]]) -> HTTPException:
 def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(prefix="/v1/batches", tags=["batches"])
 
-    @api.post("", status_code=202, response_model=BatchAccepted,
+    @api.post("", status_code=202, response_model=BatchAccepted, dependencies=[allow(ctx, "platform", "reviewer")],
               openapi_extra={"requestBody": {"content": {
                   "application/json": {"schema": BatchRequest.model_json_schema(ref_template="#/components/schemas/{model}")},
                   "application/x-ndjson": {"schema": {"type": "string", "description": "one transcript per line"}},
@@ -97,7 +98,7 @@ def router(ctx: ServiceContext) -> APIRouter:
                                  new_jobs=new, status_url=f"/v1/batches/{batch_id}")
         return JSONResponse(accepted.model_dump(), status_code=202, headers={"Location": accepted.status_url})
 
-    @api.get("/{batch_id}", response_model=BatchStatus)
+    @api.get("/{batch_id}", response_model=BatchStatus, dependencies=[allow(ctx, "platform", "reviewer")])
     def get_batch(batch_id: str, limit: Limit = 100, cursor: str | None = None) -> BatchStatus:
         """Progress: counts per state and, page by page, each transcript's state, assessment and error."""
         try:

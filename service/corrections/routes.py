@@ -9,7 +9,9 @@ from fastapi import APIRouter, HTTPException
 
 from service.corrections.schemas import CorrectionRecord, CorrectionRequest
 from service.scoring.schemas import Assessment, ReviewerOverride
+from service.access.keys import Caller
 from service.storage import repository
+from service.web.auth import allow
 
 if TYPE_CHECKING:
     from service.context import ServiceContext
@@ -19,10 +21,12 @@ def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(prefix="/v1/assessments/{assessment_id}/corrections", tags=["corrections"])
 
     @api.post("", response_model=Assessment)
-    def correct(assessment_id: str, correction: CorrectionRequest) -> Assessment:
+    def correct(assessment_id: str, correction: CorrectionRequest,
+                caller: Caller = allow(ctx, "reviewer")) -> Assessment:
         """A reviewer sets a criterion's score (with a required comment). The model's score stays beside it, the
         change is audited, and portraits use the reviewer's value from now on."""
-        override = ReviewerOverride(score=correction.score, reviewer=correction.reviewer, comment=correction.comment,
+        override = ReviewerOverride(score=correction.score, reviewer=correction.reviewer or caller.name,
+                                    comment=correction.comment,
                                     at=datetime.now(timezone.utc))
         try:
             with ctx.sessions.begin() as session:
@@ -33,7 +37,7 @@ def router(ctx: ServiceContext) -> APIRouter:
             raise HTTPException(404, f"no assessment {assessment_id!r}")
         return updated
 
-    @api.get("", response_model=list[CorrectionRecord])
+    @api.get("", response_model=list[CorrectionRecord], dependencies=[allow(ctx, "reviewer", "platform")])
     def correction_history(assessment_id: str) -> list[CorrectionRecord]:
         """Who changed what, when, from what to what, and why; oldest first."""
         with ctx.sessions() as session:

@@ -13,14 +13,15 @@ class CorrectionRequest(BaseModel):
     criterion_id: str = Field(min_length=1)
     score: int | None = Field(ge=1, le=5, description="1-5, or null: the reviewer judges it not assessable.")
     comment: str = Field(min_length=1, description="Why: required, so that the next reader knows.")
-    reviewer: str = Field(min_length=1, max_length=200)
+    reviewer: str | None = Field(default=None, min_length=1, max_length=200,
+                                 description="Who corrects; defaults to the name of the caller's key.")
 
     @field_validator("comment", "reviewer")
     @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
             raise ValueError("must not be blank")
-        return value.strip()
+        return value.strip() if value is not None else None
 
 
 class CorrectionRecord(BaseModel):

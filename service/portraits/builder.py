@@ -194,7 +194,7 @@ class PortraitBuilder:
             cases=cases,
             calls=[
                 CallSummary(
-                    transcript_id=a.transcript_id, call_time=a.call_time, confidence=a.confidence,
+                    transcript_id=a.transcript_id, assessment_id=a.id, call_time=a.call_time, confidence=a.confidence,
                     scores={s.criterion_id: s.final_score for s in a.scores},
                     needs_review=[s.criterion_id for s in a.scores if s.needs_review and not s.override],
                     in_window=a.id in in_window,

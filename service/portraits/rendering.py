@@ -21,10 +21,14 @@ def _environment() -> Environment:
     )
 
 
-def render_portrait(portrait: Portrait, team_href: str, agent_href: Callable[[str], str] | None = None) -> str:
+def render_portrait(portrait: Portrait, team_href: str, agent_href: Callable[[str], str] | None = None,
+                    call_href: Callable[[str], str] | None = None) -> str:
+    """``agent_href`` links other agents (mentor pairs), ``call_href`` an assessment's own page; a written file
+    without a server has neither."""
     axes = portrait.placement.axes
     return _environment().get_template("portrait.html").render(
         portrait=portrait, lang=portrait.lang, team_href=team_href, agent_href=agent_href or (lambda a: None),
+        call_href=call_href or (lambda a: None),
         dimension_names={d.dimension: d.name for d in portrait.dimensions},
         radar=radar(portrait.dimensions),
         iceberg=iceberg(portrait.dimensions, axes["ability"].threshold, axes["cognition"].threshold),

@@ -40,6 +40,7 @@ class ProgramView(BaseModel):
 
 class CallSummary(BaseModel):
     transcript_id: str
+    assessment_id: str
     call_time: datetime | None
     confidence: float | None
     scores: dict[str, int | None]

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from service.scoring.schemas import Assessment
 from service.storage import repository
 from service.transcripts.schemas import Transcript
+from service.web.auth import allow
 from service.web.params import Limit, decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
@@ -37,8 +38,10 @@ class AssessmentPage(BaseModel):
 
 def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(prefix="/v1/assessments", tags=["assessments"])
+    submit = allow(ctx, "platform", "reviewer")
+    read = allow(ctx, "platform", "reviewer")
 
-    @api.post("", response_model=Assessment,
+    @api.post("", response_model=Assessment, dependencies=[submit],
               responses={502: {"model": Assessment, "description": "The model failed; the stored assessment says why."}})
     def create_assessment(transcript: Transcript) -> JSONResponse:
         """Score one transcript now (synchronously) and store it; the same content is never scored twice.
@@ -47,7 +50,7 @@ def router(ctx: ServiceContext) -> APIRouter:
         status = 200 if assessment.status == "scored" else 502
         return JSONResponse(assessment.model_dump(mode="json"), status_code=status)
 
-    @api.get("", response_model=AssessmentPage)
+    @api.get("", response_model=AssessmentPage, dependencies=[read])
     def list_assessments(agent_id: str | None = None, team_id: str | None = None,
                          status: Literal["scored", "failed"] | None = None, limit: Limit = 50,
                          cursor: str | None = None) -> AssessmentPage:
@@ -61,7 +64,7 @@ def router(ctx: ServiceContext) -> APIRouter:
         return AssessmentPage(items=items,
                               next_cursor=encode_cursor(last.created_at.isoformat(), last.id) if last else None)
 
-    @api.get("/{assessment_id}", response_model=Assessment)
+    @api.get("/{assessment_id}", response_model=Assessment, dependencies=[read])
     def get_assessment(assessment_id: str) -> Assessment:
         with ctx.sessions() as session:
             found = repository.get_assessment(session, assessment_id)

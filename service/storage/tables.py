@@ -149,3 +149,19 @@ class BatchItemRow(Base):
     transcript_id: Mapped[str] = mapped_column(String(200))
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
+
+
+class ApiKeyRow(Base):
+    """An API key, stored only as its SHA-256: a leaked database does not leak keys. Keys are 256 random bits, so
+    a fast hash is enough (no password-style stretching needed)."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    teams: Mapped[list[str]] = mapped_column(JSON, default=list)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # shown in listings so people can tell keys apart
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

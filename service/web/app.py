@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
 
 from service import __version__
 from service.batches import routes as batch_routes
@@ -15,7 +17,7 @@ from service.corrections import routes as corrections_routes
 from service.observability import HTTP_REQUESTS, HTTP_SECONDS
 from service.portraits import routes as portrait_routes
 from service.scoring import routes as scoring_routes
-from service.web import health, problems
+from service.web import health, pages, problems
 
 
 def create_app(context: ServiceContext | None = None, workers: bool = False) -> FastAPI:
@@ -57,4 +59,9 @@ def create_app(context: ServiceContext | None = None, workers: bool = False) -> 
     app.include_router(batch_routes.router(ctx))
     app.include_router(portrait_routes.router(ctx))
     app.include_router(portrait_routes.pages(ctx))
+    app.include_router(pages.router(ctx))
+
+    @app.exception_handler(pages.SignInRequired)
+    async def to_signin(request: Request, error: pages.SignInRequired) -> RedirectResponse:
+        return RedirectResponse(f"/signin?next={quote(error.next_path)}", status_code=303)
     return app

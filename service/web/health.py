@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from service.llm.provider import model_readiness
 from service.observability import REGISTRY
+from service.web.auth import allow
 
 if TYPE_CHECKING:
     from service.context import ServiceContext
@@ -46,7 +47,7 @@ def router(ctx: ServiceContext) -> APIRouter:
         return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks},
                             status_code=200 if ready else 503)
 
-    @api.get("/metrics", response_class=Response)
+    @api.get("/metrics", response_class=Response, dependencies=[allow(ctx, "platform")])
     def metrics() -> Response:
         """Prometheus text format: requests, model calls, tokens, latency, assessments, queue depth."""
         ctx.refresh_gauges()
