@@ -49,27 +49,47 @@ def rubric_version(model_data: Any, criteria_data: list[Any]) -> str:
 
 def load_rubric(rubrics_dir: Path) -> Rubric:
     model_path = rubrics_dir / "model.yaml"
-    model_data = _read_yaml(model_path)
-    try:
-        model = CompetencyModel.model_validate(model_data)
-    except ValidationError as error:
-        raise RubricError(f"{model_path}: {describe_validation_error(error)}") from None
-
-    criteria: list[Criterion] = []
-    criteria_data: list[Any] = []
-    seen: dict[str, Path] = {}
     criteria_files = sorted((rubrics_dir / "criteria").glob("*.yaml"))
     if not criteria_files:
         raise RubricError(f"{rubrics_dir / 'criteria'}: no criteria files (*.yaml)")
-    for path in criteria_files:
-        data = _read_yaml(path)
+    critical_path = rubrics_dir / "critical_items.yaml"
+    critical_data = (_read_yaml(critical_path) or []) if critical_path.is_file() else []
+    return rubric_from_data(
+        _read_yaml(model_path), [(str(path), _read_yaml(path)) for path in criteria_files], critical_data,
+        model_source=str(model_path), critical_source=str(critical_path),
+    )
+
+
+def rubric_from_data(
+    model_data: Any,
+    criteria_files: list[tuple[str, Any]],
+    critical_data: Any,
+    model_source: str = "model",
+    critical_source: str = "critical_items",
+) -> Rubric:
+    """A validated rubric from parsed data: the files on disk, or a draft sent to the dry-run endpoint.
+
+    ``criteria_files`` are (source name, ``{dimension, criteria}``) pairs; errors name the source and the field.
+    """
+    model_name = Path(model_source).name
+    try:
+        model = CompetencyModel.model_validate(model_data)
+    except ValidationError as error:
+        raise RubricError(f"{model_source}: {describe_validation_error(error)}") from None
+
+    criteria: list[Criterion] = []
+    criteria_data: list[Any] = []
+    seen: dict[str, str] = {}
+    if not criteria_files:
+        raise RubricError("criteria: at least one criteria file is needed")
+    for path, data in criteria_files:
         if not isinstance(data, dict) or "dimension" not in data or not isinstance(data.get("criteria"), list):
             raise RubricError(f"{path}: expected 'dimension: <id>' and a 'criteria:' list")
         dimension = data["dimension"]
         if dimension not in model.dimensions:
-            raise RubricError(f"{path}: dimension {dimension!r} is not in {model_path.name} (known: {sorted(model.dimensions)})")
+            raise RubricError(f"{path}: dimension {dimension!r} is not in {model_name} (known: {sorted(model.dimensions)})")
         if model.axis_of(dimension) is None:
-            raise RubricError(f"{path}: dimension {dimension!r} is on no axis in {model_path.name}")
+            raise RubricError(f"{path}: dimension {dimension!r} is on no axis in {model_name}")
         for index, item in enumerate(data["criteria"]):
             if not isinstance(item, dict):
                 raise RubricError(f"{path}: criteria[{index}] is not a mapping")
@@ -82,21 +102,17 @@ def load_rubric(rubrics_dir: Path) -> Rubric:
             seen[criterion.id] = path
             criteria.append(criterion)
         criteria_data.append(data)
-    critical_path = rubrics_dir / "critical_items.yaml"
     critical: list[CriticalItem] = []
-    critical_data: Any = []
-    if critical_path.is_file():
-        critical_data = _read_yaml(critical_path) or []
-        if not isinstance(critical_data, list):
-            raise RubricError(f"{critical_path}: expected a list of critical items")
-        for index, item in enumerate(critical_data):
-            try:
-                critical.append(CriticalItem.model_validate(item))
-            except ValidationError as error:
-                raise RubricError(f"{critical_path}: [{index}]: {describe_validation_error(error)}") from None
-        ids = [c.id for c in critical]
-        if len(set(ids)) != len(ids):
-            raise RubricError(f"{critical_path}: critical item ids must be unique")
+    if not isinstance(critical_data, list):
+        raise RubricError(f"{critical_source}: expected a list of critical items")
+    for index, item in enumerate(critical_data):
+        try:
+            critical.append(CriticalItem.model_validate(item))
+        except ValidationError as error:
+            raise RubricError(f"{critical_source}: [{index}]: {describe_validation_error(error)}") from None
+    ids = [c.id for c in critical]
+    if len(set(ids)) != len(ids):
+        raise RubricError(f"{critical_source}: critical item ids must be unique")
     return Rubric(
         model=model,
         criteria=tuple(criteria),

@@ -147,18 +147,22 @@ class Assessor:
     sessions: sessionmaker[Session]
     endpoint_factory: Callable[[Settings], ModelEndpoint] = resolve_endpoint
 
-    def assess(self, transcript: Transcript, fresh: bool = False) -> Assessment:
+    def assess(self, transcript: Transcript, fresh: bool = False, dry_run: bool = False) -> Assessment:
         """Score the transcript, or return the stored assessment of the same content.
 
         ``fresh`` asks the model again and keeps the result out of the store (its calls are still logged): what
-        stability runs need to see the model's run-to-run spread.
+        stability runs need to see the model's run-to-run spread. ``dry_run`` also keeps the transcript out:
+        trying a draft rubric stores nothing but the log of the model calls it cost.
         """
+        fresh = fresh or dry_run
         model = model_name(self.settings)
         method = f"{model}|samples={self.settings.llm_samples}|logprobs={int(self.settings.llm_logprob_scores)}"
         key = cache_key(transcript, self.rubric.version, self.prompt.version, method)
-        with self.sessions.begin() as session:
-            repository.save_transcript(session, transcript)
-            cached = None if fresh else repository.find_scored_assessment(session, key)
+        cached = None
+        if not dry_run:
+            with self.sessions.begin() as session:
+                repository.save_transcript(session, transcript)
+                cached = None if fresh else repository.find_scored_assessment(session, key)
         if cached:
             ASSESSMENTS.labels("cached").inc()
             return cached.model_copy(update={"cached": True})

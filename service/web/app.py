@@ -16,6 +16,7 @@ from service.context import ServiceContext
 from service.corrections import routes as corrections_routes
 from service.observability import HTTP_REQUESTS, HTTP_SECONDS
 from service.portraits import routes as portrait_routes
+from service.rubrics import routes as rubric_routes
 from service.scoring import routes as scoring_routes
 from service.web import health, pages, problems
 
@@ -57,6 +58,7 @@ def create_app(context: ServiceContext | None = None, workers: bool = False) -> 
     app.include_router(scoring_routes.router(ctx))
     app.include_router(corrections_routes.router(ctx))
     app.include_router(batch_routes.router(ctx))
+    app.include_router(rubric_routes.router(ctx))
     app.include_router(portrait_routes.router(ctx))
     app.include_router(portrait_routes.pages(ctx))
     app.include_router(pages.router(ctx))
