@@ -13,7 +13,7 @@ COPY rubrics ./rubrics
 COPY knowledge ./knowledge
 COPY examples ./examples
 # The editable install keeps prompts/, rubrics/ and knowledge/ beside the package, where the service reads them.
-RUN pip install -e '.[local]'
+RUN pip install -e '.[local,postgres]'
 
 USER iceberg
 VOLUME ["/data"]

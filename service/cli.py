@@ -24,6 +24,12 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def progress_bar(done: int, total: int, width: int = 20) -> str:
+    """``[#######-------------] 7/20``: one line per finished item, so it reads the same in a log file."""
+    filled = round(width * done / total) if total else width
+    return f"[{'#' * filled}{'-' * (width - filled)}] {done}/{total}"
+
+
 def assess_files(ctx: ServiceContext, files: list[Path], agent_id: str | None = None) -> tuple[list[Assessment], int]:
     """Score the files with ``ICEBERG_LLM_CONCURRENCY`` calls in flight and a progress line per file.
 
@@ -53,7 +59,7 @@ def assess_files(ctx: ServiceContext, files: list[Path], agent_id: str | None = 
         for transcript, assessment, took in pool.map(score, transcripts):
             done += 1
             assessments.append(assessment)
-            prefix = f"[{done}/{len(transcripts)}] {transcript.id} ({transcript.agent_id})"
+            prefix = f"{progress_bar(done, len(transcripts))} {transcript.id} ({transcript.agent_id})"
             if assessment.status == "scored":
                 scores = " ".join(f"{s.criterion_id}={s.score if s.score is not None else '-'}"
                                   for s in assessment.scores)
@@ -191,7 +197,8 @@ def _cmd_eval(ctx: ServiceContext, args: argparse.Namespace) -> int:
     def progress(done: int, total: int, assessment: Assessment) -> None:
         state = "cached" if assessment.cached else assessment.status
         left = (time.perf_counter() - started) / done * (total - done) / 60
-        _say(f"[{done}/{total}] {assessment.transcript_id}: {state}" + (f"  (~{left:.1f} min left)" if total > done else ""))
+        _say(f"{progress_bar(done, total)} {assessment.transcript_id}: {state}"
+             + (f"  (~{left:.1f} min left)" if total > done else ""))
 
     runner = EvalRun(lambda d: ctx.assessor.assess(d.transcript), progress,
                      assess_fresh=lambda d: ctx.assessor.assess(d.transcript, fresh=True))

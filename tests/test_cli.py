@@ -85,7 +85,7 @@ def test_eval_reports_agreement_and_gates_on_a_baseline(scripted_llm: ScriptedLL
     assert set(by_criterion) == {"service_attitude", "answering_skill", "logic"}
     assert by_criterion["service_attitude"]["qwk"]["value"] == 1.0 and by_criterion["logic"]["exact"] == 1.0
     assert report["sample"] == 10 and report["seed"] == 3 and report["scored"] == 10
-    assert "[10/10]" in result.stderr
+    assert "[####################] 10/10" in result.stderr
 
     # a worse "model" against that report as the baseline fails the gate; the re-run costs no call for cached ones
     scripted_llm.handler = lambda r: (200, completion(answer_from_schema(r, lambda cid, text: 3)), {})

@@ -1,4 +1,5 @@
-"""Engine and sessions. The schema is created on first use; migrations arrive with the multi-replica setup."""
+"""Engine and sessions. The schema is brought to the newest migration on first use (Alembic), on SQLite and
+PostgreSQL alike; a database from before migrations existed is recognised and upgraded in place."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.storage.tables import Base
 
 
 def make_engine(url: str) -> Engine:
@@ -25,8 +25,29 @@ def make_engine(url: str) -> Engine:
             cursor.close()
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    Base.metadata.create_all(engine)
+    migrate(engine)
     return engine
+
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_LOCK_KEY = 0x1CEBE6  # PostgreSQL advisory lock: replicas starting together migrate one at a time
+
+
+def migrate(engine: Engine) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect, text
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        config.attributes["connection"] = connection
+        tables = set(inspect(connection).get_table_names())
+        if "alembic_version" not in tables and "assessments" in tables:
+            command.stamp(config, "0001")  # made by create_all before migrations: exactly revision 0001's tables
+        command.upgrade(config, "head")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
