@@ -321,7 +321,7 @@ def _cmd_cases(ctx: ServiceContext, args: argparse.Namespace) -> int:
         _say(f"cases: {report.added} added, {report.updated} updated, {report.removed} removed, "
              f"{report.unchanged} unchanged")
         return 0
-    for match in ctx.case_index.search(args.query, k=args.k, program=args.program):
+    for match in ctx.case_index.search(args.query, k=args.k, program=args.program, mode=args.mode):
         print(f"{match.similarity:.3f}  {match.case_id}  {match.title}  ({match.reason})")
     return 0
 
@@ -404,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("query")
     q.add_argument("-k", type=int, default=3)
     q.add_argument("--program", choices=["lead_goose", "forging_soul", "strengthening_base", "leaving_tail"])
+    q.add_argument("--mode", choices=["hybrid", "embedding", "keyword"], default="hybrid")
     p.set_defaults(func=_cmd_cases)
     return parser
 

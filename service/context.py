@@ -56,7 +56,8 @@ class ServiceContext:
     @cached_property
     def cases(self) -> list[TrainingCase]:
         return load_cases(
-            self.settings.knowledge_dir / "cases", set(self.rubric.model.dimensions), set(self.programs)
+            self.settings.knowledge_dir / "cases", set(self.rubric.model.dimensions), set(self.programs),
+            {c.id for c in self.rubric.criteria},
         )
 
     @cached_property

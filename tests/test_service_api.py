@@ -90,3 +90,14 @@ def test_an_unexpected_failure_is_a_problem_with_a_reference_not_a_traceback(con
     body = response.json()
     assert body["reference"] in body["detail"] and "disk on fire" not in response.text
     assert "Traceback" not in response.text
+
+
+def test_cases_are_searched_and_listed_over_http(context: ServiceContext) -> None:
+    with live_server(create_app(context)) as url, api_client(url, context, "supervisor", ["T1"]) as client:
+        found = client.get("/v1/cases", params={"q": "坐席让客户自己去网点，推卸责任", "k": 3}).json()["items"]
+        assert len(found) == 3 and "case-004" in [c["case_id"] for c in found]
+        listed = client.get("/v1/cases", params={"dimension": "tool_use", "program": "leaving_tail", "k": 50}).json()
+        assert listed["items"] and all("tool_use" in c["dimensions"] and "leaving_tail" in c["programs"]
+                                       for c in listed["items"])
+        bad = client.get("/v1/cases", params={"dimension": "charm"})
+        assert bad.status_code == 422 and "dimension: unknown ['charm']" in bad.json()["detail"]

@@ -7,7 +7,9 @@ import re
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from service.validation import describe_validation_error
 from service.rubrics.schemas import Text
@@ -19,18 +21,40 @@ class CaseError(ValueError):
     """A case or program file that does not validate."""
 
 
+CaseFormat = Literal["exemplary_excerpt", "lesson", "role_play", "simulated_call", "compliance_refresher"]
+SECTIONS = {
+    "zh": ("## 场景", "## 好的做法", "## 常见错误", "## 练习任务"),
+    "en": ("## Scenario", "## What good looks like", "## Common mistakes", "## Practice task"),
+}
+
+
 class TrainingCase(BaseModel):
+    """A training case: front matter saying what it trains and for whom, and a body in four sections (the
+    scenario, what good looks like, common mistakes, the practice task)."""
+
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str = Field(min_length=1)
-    language: str = "zh"
+    language: Literal["zh", "en"] = "zh"
     dimensions: list[str] = Field(min_length=1)
+    criteria: list[str] = Field(default_factory=list, description="Rubric criteria it trains, when narrower.")
     programs: list[str] = Field(min_length=1)
-    format: str
-    level: str
-    duration_minutes: int = Field(gt=0)
+    format: CaseFormat
+    level: Literal["basic", "intermediate", "advanced"]
+    duration_minutes: int = Field(gt=0, le=480)
     body: str = Field(min_length=1)
+    source: str | None = Field(default=None, description="For promoted excerpts: the assessment it came from.")
+
+    @model_validator(mode="after")
+    def _four_sections(self) -> "TrainingCase":
+        if self.format == "exemplary_excerpt" and self.source:
+            return self  # promoted from a real call: quote and reason, not the four-part lesson
+        missing = [h.removeprefix("## ") for h in SECTIONS[self.language] if h not in self.body]
+        if missing:
+            raise ValueError(f"body: missing section(s) {', '.join(missing)} (a {self.language} case has "
+                             f"{', '.join(h.removeprefix('## ') for h in SECTIONS[self.language])})")
+        return self
 
     def content_hash(self) -> str:
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
@@ -77,7 +101,8 @@ def load_case(path: Path) -> TrainingCase:
         raise CaseError(f"{path}: {describe_validation_error(error)}") from None
 
 
-def load_cases(cases_dir: Path, known_dimensions: set[str], known_programs: set[str]) -> list[TrainingCase]:
+def load_cases(cases_dir: Path, known_dimensions: set[str], known_programs: set[str],
+               known_criteria: set[str] | None = None) -> list[TrainingCase]:
     cases: list[TrainingCase] = []
     seen: dict[str, Path] = {}
     for path in sorted(cases_dir.glob("*.md")):
@@ -90,6 +115,9 @@ def load_cases(cases_dir: Path, known_dimensions: set[str], known_programs: set[
         unknown = sorted(set(case.programs) - known_programs)
         if unknown:
             raise CaseError(f"{path}: field programs: unknown {unknown} (known: {sorted(known_programs)})")
+        unknown = sorted(set(case.criteria) - known_criteria) if known_criteria is not None else []
+        if unknown:
+            raise CaseError(f"{path}: field criteria: unknown {unknown} (known: {sorted(known_criteria or [])})")
         seen[case.id] = path
         cases.append(case)
     return cases

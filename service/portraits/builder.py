@@ -153,12 +153,13 @@ class PortraitBuilder:
         cases: list[CaseMatch] = []
         if self.case_index and weak:
             query = case_query(weak, evidence, self.rubric)
+            failing = next((q.quote for d in weak for q in evidence.get(d, []) if q.score <= 3), None)
             # The program's cases for the weak dimensions first; then the program's; then any for those dimensions.
             for program_filter, dimension_filter in ((placement.program, weak), (placement.program, None), (None, weak)):
                 if program_filter is None and dimension_filter is None:
                     continue
                 cases = self.case_index.search(query, k=self.cases_per_portrait, program=program_filter,
-                                               dimensions=dimension_filter)
+                                               dimensions=dimension_filter, evidence=failing)
                 if cases:
                     break
         mentoring = mentoring_of(agent_id, team.pairings, names or {}, self.rubric, lang)

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 
 from service import __version__
 from service.batches import routes as batch_routes
+from service.cases import routes as case_routes
 from service.context import ServiceContext
 from service.corrections import routes as corrections_routes
 from service.observability import HTTP_REQUESTS, HTTP_SECONDS
@@ -59,6 +60,7 @@ def create_app(context: ServiceContext | None = None, workers: bool = False) -> 
     app.include_router(corrections_routes.router(ctx))
     app.include_router(batch_routes.router(ctx))
     app.include_router(rubric_routes.router(ctx))
+    app.include_router(case_routes.router(ctx))
     app.include_router(portrait_routes.router(ctx))
     app.include_router(portrait_routes.pages(ctx))
     app.include_router(pages.router(ctx))
