@@ -54,11 +54,22 @@ class ServiceContext:
         return load_programs(self.settings.knowledge_dir / "programs.yaml")
 
     @cached_property
-    def cases(self) -> list[TrainingCase]:
+    def library(self) -> list[TrainingCase]:
+        """The team-written cases in knowledge/cases."""
         return load_cases(
             self.settings.knowledge_dir / "cases", set(self.rubric.model.dimensions), set(self.programs),
             {c.id for c in self.rubric.criteria},
         )
+
+    @property
+    def cases(self) -> list[TrainingCase]:
+        """The library and the excerpts reviewers promoted from the team's own calls."""
+        with self.sessions() as session:
+            promoted = [TrainingCase.model_validate(row.body) for row in repository.promoted_cases(session)]
+        return [*self.library, *promoted]
+
+    def reindex_cases(self) -> None:
+        self.case_index.sync(self.cases)
 
     @cached_property
     def case_index(self) -> CaseIndex:

@@ -41,6 +41,6 @@ def test_a_database_from_before_migrations_is_upgraded_in_place(tmp_path: Path) 
     engine = make_engine(url)
     assert {"jobs", "api_keys", "placements", "corrections"} <= set(inspect(engine).get_table_names())
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
         assert conn.execute(text("SELECT agent_id FROM transcripts")).scalar() == "A1"
     make_engine(url)  # and again: nothing to do, nothing breaks

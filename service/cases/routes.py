@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
+from service.access.keys import Caller
+from service.cases.library import TrainingCase
+from service.cases.promotion import candidates, excerpt_case
 from service.cases.retrieval import CaseMatch, Mode
+from service.scoring.schemas import Assessment
+from service.storage import repository
 from service.web.auth import allow
 
 if TYPE_CHECKING:
@@ -16,6 +21,21 @@ if TYPE_CHECKING:
 
 class CaseList(BaseModel):
     items: list[CaseMatch]
+
+
+class CandidateView(BaseModel):
+    assessment_id: str
+    transcript_id: str
+    agent_id: str
+    criterion_id: str
+    turn: int
+    quote: str
+    review: str = "pending"
+
+
+class PromoteRequest(BaseModel):
+    assessment_id: str
+    criterion_id: str
 
 
 def router(ctx: ServiceContext) -> APIRouter:
@@ -31,8 +51,6 @@ def router(ctx: ServiceContext) -> APIRouter:
     ) -> CaseList:
         """With ``q``: the best ``k`` cases (embeddings and BM25 fused, diversified), each saying why it matched.
         Without: the library filtered by dimension and program."""
-        from fastapi import HTTPException
-
         known = set(ctx.rubric.model.dimensions)
         unknown = sorted(set(dimension or []) - known)
         if unknown:
@@ -48,5 +66,37 @@ def router(ctx: ServiceContext) -> APIRouter:
                       dimensions=c.dimensions, programs=c.programs, similarity=0.0, reason="listed")
             for c in listed[:k]
         ])
+
+    @api.get("/candidates", response_model=list[CandidateView])
+    def promotion_candidates(limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                             caller: Caller = allow(ctx, "reviewer")) -> list[CandidateView]:
+        """Agent turns that scored at the top of a criterion with verified evidence, in the newest assessments,
+        not yet promoted: found automatically, each waiting for a reviewer's decision."""
+        with ctx.sessions() as session:
+            done = {(r.assessment_id, r.criterion_id) for r in repository.promoted_cases(session)}
+            rows = repository.list_assessments(session, status="scored", limit=limit)
+            found = [c for row in rows for c in candidates(Assessment.model_validate(row.body))
+                     if (c.assessment_id, c.criterion_id) not in done]
+        return [CandidateView(**c.__dict__) for c in found]
+
+    @api.post("/promote", response_model=TrainingCase, status_code=201)
+    def promote(body: PromoteRequest, caller: Caller = allow(ctx, "reviewer")) -> TrainingCase:
+        """Make one candidate an "exemplary excerpt" case (masked, linked to its call) and index it at once."""
+        with ctx.sessions() as session:
+            assessment = repository.get_assessment(session, body.assessment_id)
+        if assessment is None:
+            raise HTTPException(404, f"no assessment {body.assessment_id!r}")
+        chosen = next((c for c in candidates(assessment) if c.criterion_id == body.criterion_id), None)
+        if chosen is None:
+            raise HTTPException(422, f"criterion_id: {body.criterion_id!r} did not score at the top with verified "
+                                     "evidence in this assessment; only such answers can be promoted")
+        case = excerpt_case(chosen, ctx.rubric, caller.name)
+        with ctx.sessions.begin() as session:
+            added = repository.save_promoted_case(session, case.id, chosen.assessment_id, chosen.criterion_id,
+                                                  caller.name, case.model_dump(mode="json"))
+        if not added:
+            raise HTTPException(409, "this answer was promoted before")
+        ctx.reindex_cases()
+        return case
 
     return api

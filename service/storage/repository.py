@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 from service.llm.completion import ModelCall
 from service.placement.classifier import Placement
 from service.scoring.schemas import Assessment, ReviewerOverride
-from service.storage.tables import AssessmentRow, CorrectionRow, ModelCallRow, PlacementRow, TranscriptRow
+from service.storage.tables import (
+    AssessmentRow,
+    CorrectionRow,
+    ModelCallRow,
+    PlacementRow,
+    PromotedCaseRow,
+    TranscriptRow,
+)
 from service.transcripts.schemas import Transcript
 
 
@@ -223,3 +230,19 @@ def list_assessments(
                                 and_(AssessmentRow.created_at == created, AssessmentRow.id < after[1])))
     query = query.order_by(AssessmentRow.created_at.desc(), AssessmentRow.id.desc()).limit(limit)
     return list(session.scalars(query))
+
+
+def promoted_cases(session: Session) -> list[PromotedCaseRow]:
+    return list(session.scalars(select(PromotedCaseRow).order_by(PromotedCaseRow.created_at, PromotedCaseRow.id)))
+
+
+def save_promoted_case(session: Session, case_id: str, assessment_id: str, criterion_id: str, promoted_by: str,
+                       body: dict) -> bool:
+    """False when this evidence was promoted before (once is enough)."""
+    exists = session.scalar(select(PromotedCaseRow).where(PromotedCaseRow.assessment_id == assessment_id,
+                                                          PromotedCaseRow.criterion_id == criterion_id))
+    if exists is not None:
+        return False
+    session.add(PromotedCaseRow(id=case_id, assessment_id=assessment_id, criterion_id=criterion_id,
+                                promoted_by=promoted_by, body=body))
+    return True

@@ -165,3 +165,17 @@ class ApiKeyRow(Base):
     prefix: Mapped[str] = mapped_column(String(16))  # shown in listings so people can tell keys apart
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PromotedCaseRow(Base):
+    """An agent's own best answer, promoted by a reviewer to an "exemplary excerpt" training case."""
+
+    __tablename__ = "promoted_cases"
+    __table_args__ = (UniqueConstraint("assessment_id", "criterion_id", name="uq_promoted_evidence"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    assessment_id: Mapped[str] = mapped_column(String(64), index=True)
+    criterion_id: Mapped[str] = mapped_column(String(64))
+    promoted_by: Mapped[str] = mapped_column(String(200))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)  # the TrainingCase
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
