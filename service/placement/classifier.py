@@ -281,3 +281,14 @@ def place(
         previous_quadrant=previous.quadrant if was_placed and previous else None,
         compliance=_compliance(usable),
     )
+
+
+def weakest_dimensions(placement: Placement, count: int = 2) -> list[str]:
+    """The assessed dimensions with the lowest means (ties by name): what to develop first."""
+    assessed = [d for d in placement.dimensions if d.mean is not None]
+    return [d.dimension for d in sorted(assessed, key=lambda d: (d.mean, d.dimension))[:count]]
+
+
+def strongest_dimensions(placement: Placement, count: int = 2) -> list[str]:
+    assessed = [d for d in placement.dimensions if d.mean is not None]
+    return [d.dimension for d in sorted(assessed, key=lambda d: (-d.mean, d.dimension))[:count]]  # type: ignore[operator]

@@ -12,7 +12,7 @@ from typing import Literal, Sequence
 
 from pydantic import BaseModel, Field
 
-from service.placement.classifier import Placement
+from service.placement.classifier import Placement, weakest_dimensions
 from service.rubrics.schemas import Rubric
 
 APPRENTICE_QUADRANT = "strengthening_base"
@@ -47,11 +47,6 @@ def _scores(placement: Placement) -> dict[str, float]:
     return {d.dimension: d.score_100 for d in placement.dimensions if d.score_100 is not None}
 
 
-def weak_dimensions(placement: Placement, count: int) -> list[str]:
-    scores = _scores(placement)
-    return sorted(scores, key=lambda d: (scores[d], d))[:count]
-
-
 def pair_mentors(placements: Sequence[Placement], rubric: Rubric) -> Pairings:
     policy = rubric.model.placement.pairing
     apprentices = sorted((p for p in placements if p.quadrant == APPRENTICE_QUADRANT),
@@ -60,7 +55,7 @@ def pair_mentors(placements: Sequence[Placement], rubric: Rubric) -> Pairings:
     load = {m.agent_id: 0 for m in mentors}
     pairs, unpaired = [], []
     for apprentice in apprentices:
-        weak = weak_dimensions(apprentice, policy.weak_dimensions)
+        weak = weakest_dimensions(apprentice, policy.weak_dimensions)
         theirs = _scores(apprentice)
         best: tuple[tuple[int, float, str], Placement, list[Coverage]] | None = None
         strong_anywhere = False

@@ -7,7 +7,7 @@ from typing import Sequence
 
 from service.cases.library import Program
 from service.cases.retrieval import CaseIndex, CaseMatch
-from service.placement.classifier import Placement, place
+from service.placement.classifier import Placement, place, strongest_dimensions, weakest_dimensions
 from service.placement.history import movements, placement_at
 from service.placement.pairing import Pairings
 from service.placement.team import TeamPlacements, place_team
@@ -59,16 +59,6 @@ def _evidence_by_dimension(assessments: Sequence[Assessment]) -> dict[str, list[
     for quotes in found.values():
         quotes.sort(key=lambda q: (q.score, q.transcript_id, q.turn))
     return found
-
-
-def weakest_dimensions(placement: Placement, count: int = 2) -> list[str]:
-    assessed = [d for d in placement.dimensions if d.mean is not None]
-    return [d.dimension for d in sorted(assessed, key=lambda d: (d.mean, d.dimension))[:count]]
-
-
-def strongest_dimensions(placement: Placement, count: int = 2) -> list[str]:
-    assessed = [d for d in placement.dimensions if d.mean is not None]
-    return [d.dimension for d in sorted(assessed, key=lambda d: (-d.mean, d.dimension))[:count]]
 
 
 def program_view(program: Program, weak: list[str], lang: str) -> ProgramView:
