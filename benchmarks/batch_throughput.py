@@ -29,6 +29,20 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+HEADERS: dict[str, str] = {}
+
+
+def _platform_key(data_dir: Path) -> None:
+    """The batch API needs a key: made in the data folder the server will use, before it starts."""
+    from service.access.keys import create_key
+    from service.config import Settings
+    from service.context import ServiceContext
+
+    ctx = ServiceContext(Settings(data_dir=data_dir))
+    with ctx.sessions.begin() as session:
+        HEADERS["Authorization"] = f"Bearer {create_key(session, 'benchmark', 'platform')}"
 
 
 def _port() -> int:
@@ -45,6 +59,8 @@ def _scripted(latency_ms: float) -> tuple[subprocess.Popen[str], str]:
 
 
 def _serve(data_dir: Path, api_base: str, workers: int, port: int) -> subprocess.Popen[bytes]:
+    if not (data_dir / "iceberg.sqlite3").exists():
+        _platform_key(data_dir)
     env = {**os.environ, "ICEBERG_DATA_DIR": str(data_dir), "ICEBERG_LLM_MODEL": "openai/scripted",
            "ICEBERG_LLM_API_BASE": api_base, "ICEBERG_LLM_API_KEY": "sk-bench", "ICEBERG_BATCH_WORKERS": str(workers),
            "ICEBERG_BATCH_LEASE_S": "5"}
@@ -75,7 +91,7 @@ def _transcripts(prefix: str, n: int) -> list[dict[str, object]]:
 
 
 def _run_batch(base: str, transcripts: list[dict[str, object]], until_scored: int | None = None) -> tuple[str, float]:
-    with httpx.Client(base_url=base, timeout=120) as client:
+    with httpx.Client(base_url=base, timeout=120, headers=HEADERS) as client:
         started = time.perf_counter()
         batch = client.post("/v1/batches", json={"transcripts": transcripts}).json()
         while True:
@@ -123,7 +139,7 @@ def main() -> None:
             server.send_signal(signal.SIGKILL)
             server.wait(10)
             server = _serve(data, api_base, args.in_flight, port)
-            with httpx.Client(base_url=base, timeout=120) as client:
+            with httpx.Client(base_url=base, timeout=120, headers=HEADERS) as client:
                 while client.get(f"/v1/batches/{batch_id}", params={"limit": 1}).json()["status"] != "done":
                     time.sleep(0.1)
                 counts = client.get(f"/v1/batches/{batch_id}", params={"limit": 1}).json()["counts"]

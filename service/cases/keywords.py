@@ -12,6 +12,8 @@ import re
 from collections import Counter
 from typing import Iterable
 
+import numpy as np
+
 _CJK = re.compile(r"[\u3400-\u9fff]+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+|\d+(?:\.\d+)?%?")
 STOP = {"the", "and", "for", "that", "with", "but", "was", "his", "her", "did", "not", "how", "why"}
@@ -26,37 +28,47 @@ def tokens(text: str) -> list[str]:
 
 
 class KeywordIndex:
-    """Okapi BM25 (k1=1.5, b=0.75) over documents given as (id, text), with an inverted index so that a query
-    touches only the documents sharing a term with it."""
+    """Okapi BM25 (k1=1.5, b=0.75) over documents given as (id, text). Postings are numpy arrays and a query adds
+    each term's contribution to a dense score vector: at 10,000 cases a query costs a few milliseconds."""
 
     def __init__(self, documents: Iterable[tuple[str, str]], k1: float = 1.5, b: float = 0.75) -> None:
         self.k1, self.b = k1, b
         self.ids: list[str] = []
         lengths: list[int] = []
-        postings: dict[str, list[tuple[int, int]]] = {}
+        postings: dict[str, tuple[list[int], list[int]]] = {}
         for doc_id, text in documents:
             counts = Counter(tokens(text))
             index = len(self.ids)
             self.ids.append(doc_id)
             lengths.append(sum(counts.values()))
             for term, f in counts.items():
-                postings.setdefault(term, []).append((index, f))
+                docs, freqs = postings.setdefault(term, ([], []))
+                docs.append(index)
+                freqs.append(f)
         n = len(self.ids)
-        average = sum(lengths) / n if n else 0.0
-        self.norms = [k1 * (1 - b + b * length / average) if average else k1 for length in lengths]
-        self.postings = postings
-        self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()}
+        length = np.asarray(lengths, dtype=np.float64)
+        self.norms = k1 * (1 - b + b * length / length.mean()) if n else length
+        self.postings = {t: (np.asarray(d, dtype=np.int64), np.asarray(f, dtype=np.float64))
+                         for t, (d, f) in postings.items()}
+        self.idf = {t: math.log(1 + (n - len(d) + 0.5) / (len(d) + 0.5)) for t, (d, _) in postings.items()}
+        self.position = {doc_id: i for i, doc_id in enumerate(self.ids)}
 
-    def scores(self, query: str, allowed: set[str] | None = None) -> list[tuple[str, float]]:
-        """Documents with a positive score, best first (ties by id: deterministic)."""
-        totals: dict[int, float] = {}
+    def scores(self, query: str, allowed: set[str] | None = None, limit: int | None = None) -> list[tuple[str, float]]:
+        """Documents with a positive score, best first (ties by id: deterministic), at most ``limit``."""
+        totals = np.zeros(len(self.ids))
         for term, q in Counter(tokens(query)).items():
-            idf = self.idf.get(term)
-            if idf is None:
+            if term not in self.postings:
                 continue
-            for index, f in self.postings[term]:
-                totals[index] = totals.get(index, 0.0) + idf * q * f * (self.k1 + 1) / (f + self.norms[index])
-        results = [(self.ids[i], score) for i, score in totals.items()
-                   if allowed is None or self.ids[i] in allowed]
+            docs, freqs = self.postings[term]
+            totals[docs] += self.idf[term] * q * freqs * (self.k1 + 1) / (freqs + self.norms[docs])
+        if allowed is not None:
+            mask = np.zeros(len(self.ids), dtype=bool)
+            mask[[self.position[a] for a in allowed if a in self.position]] = True
+            totals[~mask] = 0.0
+        hits = np.flatnonzero(totals > 0)
+        if limit is not None and len(hits) > limit * 4:
+            # keep a margin past ``limit`` so that ties at the cut are still ordered by id below
+            hits = hits[np.argpartition(-totals[hits], limit * 4)[: limit * 4]]
+        results = [(self.ids[i], float(totals[i])) for i in hits]
         results.sort(key=lambda r: (-r[1], r[0]))
-        return results
+        return results[:limit] if limit is not None else results

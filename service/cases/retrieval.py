@@ -125,7 +125,7 @@ class CaseIndex:
                 embedded[cid] = 1 - float(distance)
                 ranked[cid] = ranked.get(cid, 0.0) + 1 / (RRF_K + rank)
         if mode in ("hybrid", "keyword"):
-            for rank, (cid, _) in enumerate(self.keywords.scores(query, allowed)[:pool], start=1):
+            for rank, (cid, _) in enumerate(self.keywords.scores(query, allowed, limit=pool), start=1):
                 ranked[cid] = ranked.get(cid, 0.0) + 1 / (RRF_K + rank)
         candidates = sorted(ranked, key=lambda c: (-ranked[c], c))[:pool]
         chosen = self._diversify(query, candidates, ranked, k, diversity) if diversity > 0 else candidates[:k]
