@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 COOKIE = "iceberg_key"
 
 
-def _key_of(request: Request) -> str | None:
+def key_of(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None
@@ -29,7 +29,7 @@ def allow(ctx: ServiceContext, *roles: Role) -> Any:
     """A dependency admitting callers with one of ``roles`` (or admin); 401 without a valid key, 403 otherwise."""
 
     def caller(request: Request) -> Caller:
-        key = _key_of(request)
+        key = key_of(request)
         if not key:
             raise HTTPException(401, "no API key: send `Authorization: Bearer <key>` (an admin creates keys with "
                                      "`iceberg keys create`)", headers={"WWW-Authenticate": "Bearer"})

@@ -22,7 +22,7 @@ from service.scoring.highlight import marks_by_turn, split_turn
 from service.scoring.schemas import ReviewerOverride
 from service.storage import repository
 from service.transcripts.parsing import TranscriptError, parse_plain_text
-from service.web.auth import COOKIE, _key_of
+from service.web.auth import COOKIE, key_of
 from service.web.params import Lang
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def page_caller(ctx: ServiceContext, *roles: Role) -> Any:
     """Like ``allow`` for pages: no key or a bad one leads to the sign-in page; a wrong role is a 403."""
 
     def caller(request: Request) -> Caller:
-        key = _key_of(request)
+        key = key_of(request)
         found = None
         if key:
             with ctx.sessions() as session:
