@@ -109,6 +109,7 @@ def main() -> None:
     args = parser.parse_args()
     ideal = args.transcripts / args.in_flight * args.latency_ms / 1000
     scripted, api_base = _scripted(args.latency_ms)
+    servers: list[subprocess.Popen[bytes]] = []
     results: dict[str, object] = {"transcripts": args.transcripts, "in_flight": args.in_flight,
                                   "latency_ms": args.latency_ms, "ideal_s": round(ideal, 2)}
     try:
@@ -116,6 +117,7 @@ def main() -> None:
             port = _port()
             base = f"http://127.0.0.1:{port}"
             server = _serve(Path(tmp) / "a", api_base, args.in_flight, port)
+            servers.append(server)
             small = max(1, args.transcripts // 4)
             _, small_s = _run_batch(base, _transcripts("warm", small))
             rss_small = _peak_rss_mb(server.pid)
@@ -135,10 +137,12 @@ def main() -> None:
             base = f"http://127.0.0.1:{port}"
             data = Path(tmp) / "b"
             server = _serve(data, api_base, args.in_flight, port)
+            servers.append(server)
             batch_id, _ = _run_batch(base, _transcripts("kill", args.transcripts), until_scored=args.transcripts // 3)
             server.send_signal(signal.SIGKILL)
             server.wait(10)
             server = _serve(data, api_base, args.in_flight, port)
+            servers.append(server)
             with httpx.Client(base_url=base, timeout=120, headers=HEADERS) as client:
                 while client.get(f"/v1/batches/{batch_id}", params={"limit": 1}).json()["status"] != "done":
                     time.sleep(0.1)
@@ -152,6 +156,9 @@ def main() -> None:
                                  "exactly_once": per_call[0] == per_call[1] == args.transcripts,
                                  "jobs_taken_again_after_the_kill": retried}
     finally:
+        for process in servers:  # a failed run must not leave servers behind
+            if process.poll() is None:
+                process.kill()
         scripted.terminate()
     print(json.dumps(results, ensure_ascii=False, indent=2))
 

@@ -61,15 +61,21 @@ class WorkerPool:
             thread.join(timeout_s)
 
     def _run(self, owner: str) -> None:
+        idle = self.idle_s
         while not self._stop.is_set():
             try:
                 worked = self.run_one(owner)
             except Exception:  # a worker must outlive one bad job or a database hiccup; the lease brings it back
                 log.exception("worker %s: unexpected error; retrying shortly", owner)
                 worked = False
-            if not worked:
-                with self._wake:
-                    self._wake.wait(self.idle_s)
+            if worked:
+                idle = self.idle_s
+                continue
+            # An empty queue is asked less and less often (up to every 5 s): many idle workers must not keep the
+            # database busy. New work in this process wakes them at once; other machines' work within 5 s.
+            with self._wake:
+                self._wake.wait(idle)
+            idle = min(idle * 2, max(self.idle_s, 5.0))
 
     def run_one(self, owner: str) -> bool:
         """Claim and score one job; False when the queue is empty."""
