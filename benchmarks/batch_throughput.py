@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -30,6 +28,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tests.serve_process import free_port, start_serve  # noqa: E402
 
 HEADERS: dict[str, str] = {}
 
@@ -45,12 +45,6 @@ def _platform_key(data_dir: Path) -> None:
         HEADERS["Authorization"] = f"Bearer {create_key(session, 'benchmark', 'platform')}"
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _scripted(latency_ms: float) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen([sys.executable, "-m", "tests.scripted_llm", "--delay-ms", str(latency_ms)],
                                cwd=ROOT, stdout=subprocess.PIPE, text=True)
@@ -61,19 +55,7 @@ def _scripted(latency_ms: float) -> tuple[subprocess.Popen[str], str]:
 def _serve(data_dir: Path, api_base: str, workers: int, port: int) -> subprocess.Popen[bytes]:
     if not (data_dir / "iceberg.sqlite3").exists():
         _platform_key(data_dir)
-    env = {**os.environ, "ICEBERG_DATA_DIR": str(data_dir), "ICEBERG_LLM_MODEL": "openai/scripted",
-           "ICEBERG_LLM_API_BASE": api_base, "ICEBERG_LLM_API_KEY": "sk-bench", "ICEBERG_BATCH_WORKERS": str(workers),
-           "ICEBERG_BATCH_LEASE_S": "5"}
-    process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError("iceberg serve did not start")
+    return start_serve(data_dir, api_base, port, workers, lease_s=5)
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -114,7 +96,7 @@ def main() -> None:
                                   "latency_ms": args.latency_ms, "ideal_s": round(ideal, 2)}
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            port = _port()
+            port = free_port()
             base = f"http://127.0.0.1:{port}"
             server = _serve(Path(tmp) / "a", api_base, args.in_flight, port)
             servers.append(server)
@@ -133,7 +115,7 @@ def main() -> None:
             })
 
             # kill -9 mid-batch, restart, finish: every transcript scored exactly once
-            port = _port()
+            port = free_port()
             base = f"http://127.0.0.1:{port}"
             data = Path(tmp) / "b"
             server = _serve(data, api_base, args.in_flight, port)

@@ -24,6 +24,7 @@ from service.rubrics.schemas import Rubric
 from service.scoring.assessor import Assessor
 from service.scoring.prompt import AssessmentPrompt
 from service.scoring.schemas import Assessment
+from service.transcripts.schemas import Transcript
 from service.storage import repository
 from service.storage.database import make_engine, make_sessionmaker
 
@@ -146,6 +147,17 @@ class ServiceContext:
     def wake_workers(self) -> None:
         if self._pool is not None:
             self._pool.wake()
+
+    def submit_batch(self, transcripts: list[Transcript], webhook_url: str | None = None) -> tuple[str, int, bool]:
+        """Queue transcripts as one batch (the API and the submit form both come here): the batch id, how many jobs
+        are new, and whether it is already done (every call seen and finished before)."""
+        with self.sessions.begin() as session:
+            batch_id, new = queue.enqueue_batch(session, transcripts, webhook_url)
+            closed = queue.close_if_done(session, batch_id)
+        self.wake_workers()
+        if closed:
+            self.batch_done(batch_id)
+        return batch_id, new, closed
 
     def batch_done(self, batch_id: str) -> None:
         """A batch finished: its webhook is delivered off the worker's thread, so scoring goes on meanwhile."""

@@ -4,11 +4,8 @@ a completion webhook, and a kill -9 in the middle of a batch that loses and dupl
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +21,7 @@ from service.storage.tables import AssessmentRow, BatchRow, JobRow
 from service.transcripts.schemas import Transcript, Turn
 from service.web.app import create_app
 from tests.conftest import api_client, live_server, make_key
+from tests.serve_process import free_port, start_serve
 from tests.scripted_llm import ScriptedLLM, answer_from_schema, completion
 
 
@@ -157,12 +155,6 @@ def test_a_failed_call_is_recorded_and_a_resend_retries_it(context: ServiceConte
         assert _wait_done(client, retry["id"])["items"][0]["state"] == "scored"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _platform_key(data_dir: Path) -> dict[str, str]:
     from service.config import Settings
 
@@ -170,25 +162,12 @@ def _platform_key(data_dir: Path) -> dict[str, str]:
 
 
 def _serve(data_dir: Path, scripted: ScriptedLLM, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ICEBERG_DATA_DIR": str(data_dir), "ICEBERG_LLM_MODEL": "openai/scripted",
-           "ICEBERG_LLM_API_BASE": scripted.api_base, "ICEBERG_LLM_API_KEY": "sk-test",
-           "ICEBERG_BATCH_WORKERS": "4", "ICEBERG_BATCH_LEASE_S": "2"}
-    process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError("iceberg serve did not start")
+    return start_serve(data_dir, scripted.api_base, port, workers=4, lease_s=2)
 
 
 def test_kill_9_mid_batch_loses_and_duplicates_nothing(scripted_llm: ScriptedLLM, tmp_path: Path) -> None:
     scripted_llm.delay_s = 0.2
-    port = _free_port()
+    port = free_port()
     headers = _platform_key(tmp_path / "data")
     server = _serve(tmp_path / "data", scripted_llm, port)
     base = f"http://127.0.0.1:{port}"

@@ -45,13 +45,24 @@ def test_a_reviewer_corrects_a_score(context: ServiceContext, scripted_llm: Scri
         assert too_high.status_code == 422 and too_high.json()["errors"][0]["field"] == "score"
         assert client.post("/v1/assessments/nope/corrections",
                            json={"criterion_id": "logic", "score": 4, "comment": "x", "reviewer": "r"}).status_code == 404
+        # the page's correction form goes through the same checks
+        form = client.post(f"/assessments/{first.id}/corrections", data={"criterion_id": "logic", "score": "7",
+                                                                          "comment": "x"})
+        assert form.status_code == 422 and "score" in form.json()["detail"]
+        blank_form = client.post(f"/assessments/{first.id}/corrections", data={"criterion_id": "logic", "score": "na",
+                                                                                "comment": " "})
+        assert blank_form.status_code == 422 and "comment" in blank_form.json()["detail"]
         assert len(client.get(path).json()) == 2  # nothing recorded for the refused ones
+        by_form = client.post(f"/assessments/{first.id}/corrections", data={"criterion_id": "logic", "score": "na",
+                                                                             "comment": "无法判断"})
+        assert by_form.status_code == 303 and client.get(path).json()[-1]["after"] is None
+        assert client.get(path).json()[-1]["reviewer"] == "rev-li"  # the key's holder
 
     # the portrait reads the reviewer's value: answering skill 4 (not the model's 3)
     portrait = context.portrait("A002")
     assert portrait is not None
     answering = next(d for d in portrait.dimensions if d.dimension == "answering_skill")
-    assert answering.mean == 4.0 and portrait.placement.overridden_scores == 1
+    assert answering.mean == 4.0 and portrait.placement.overridden_scores == 2  # answering skill, and logic by the form
 
     # a cached re-assessment returns the corrected assessment, not a fresh copy of the model's
     cached = context.assessor.assess(load_transcript_file(EXAMPLES / "C2001.json"))

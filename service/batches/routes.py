@@ -9,7 +9,6 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 
-from service.batches import queue
 from service.batches.schemas import MAX_BATCH, BatchAccepted, BatchRequest, BatchStatus
 from service.batches.status import batch_status
 from service.transcripts.schemas import Transcript
@@ -87,13 +86,8 @@ def router(ctx: ServiceContext) -> APIRouter:
         doubled = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) != len(ids) else []
         if doubled:
             raise HTTPException(422, f"transcripts: ids {doubled[:10]} appear more than once in the batch")
-        with ctx.sessions.begin() as session:
-            batch_id, new = queue.enqueue_batch(session, batch.transcripts,
-                                                str(batch.webhook_url) if batch.webhook_url else None)
-            closed = queue.close_if_done(session, batch_id)  # every call seen and finished before
-        ctx.wake_workers()
-        if closed:
-            ctx.batch_done(batch_id)
+        batch_id, new, closed = ctx.submit_batch(batch.transcripts,
+                                                 str(batch.webhook_url) if batch.webhook_url else None)
         accepted = BatchAccepted(id=batch_id, status="done" if closed else "queued", total=len(batch.transcripts),
                                  new_jobs=new, status_url=f"/v1/batches/{batch_id}")
         return JSONResponse(accepted.model_dump(), status_code=202, headers={"Location": accepted.status_url})

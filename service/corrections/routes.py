@@ -17,6 +17,21 @@ if TYPE_CHECKING:
     from service.context import ServiceContext
 
 
+def apply_correction(ctx: ServiceContext, assessment_id: str, correction: CorrectionRequest,
+                     caller: Caller) -> Assessment:
+    """Record a reviewer's correction (the API and the correction form both come here); 404 / 422 say why not."""
+    override = ReviewerOverride(score=correction.score, reviewer=correction.reviewer or caller.name,
+                                comment=correction.comment, at=datetime.now(timezone.utc))
+    try:
+        with ctx.sessions.begin() as session:
+            updated = repository.correct_score(session, assessment_id, correction.criterion_id, override)
+    except repository.CorrectionError as error:
+        raise HTTPException(422, str(error)) from None
+    if updated is None:
+        raise HTTPException(404, f"no assessment {assessment_id!r}")
+    return updated
+
+
 def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(prefix="/v1/assessments/{assessment_id}/corrections", tags=["corrections"])
 
@@ -25,17 +40,7 @@ def router(ctx: ServiceContext) -> APIRouter:
                 caller: Caller = allow(ctx, "reviewer")) -> Assessment:
         """A reviewer sets a criterion's score (with a required comment). The model's score stays beside it, the
         change is audited, and portraits use the reviewer's value from now on."""
-        override = ReviewerOverride(score=correction.score, reviewer=correction.reviewer or caller.name,
-                                    comment=correction.comment,
-                                    at=datetime.now(timezone.utc))
-        try:
-            with ctx.sessions.begin() as session:
-                updated = repository.correct_score(session, assessment_id, correction.criterion_id, override)
-        except repository.CorrectionError as error:
-            raise HTTPException(422, str(error)) from None
-        if updated is None:
-            raise HTTPException(404, f"no assessment {assessment_id!r}")
-        return updated
+        return apply_correction(ctx, assessment_id, correction, caller)
 
     @api.get("", response_model=list[CorrectionRecord], dependencies=[allow(ctx, "reviewer", "platform")])
     def correction_history(assessment_id: str) -> list[CorrectionRecord]:

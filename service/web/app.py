@@ -19,7 +19,7 @@ from service.observability import HTTP_REQUESTS, HTTP_SECONDS
 from service.portraits import routes as portrait_routes
 from service.rubrics import routes as rubric_routes
 from service.scoring import routes as scoring_routes
-from service.web import health, pages, problems
+from service.web import auth, health, pages, problems
 
 
 def create_app(context: ServiceContext | None = None, workers: bool = False) -> FastAPI:
@@ -65,7 +65,7 @@ def create_app(context: ServiceContext | None = None, workers: bool = False) -> 
     app.include_router(portrait_routes.pages(ctx))
     app.include_router(pages.router(ctx))
 
-    @app.exception_handler(pages.SignInRequired)
-    async def to_signin(request: Request, error: pages.SignInRequired) -> RedirectResponse:
+    @app.exception_handler(auth.SignInRequired)
+    async def to_signin(request: Request, error: auth.SignInRequired) -> RedirectResponse:
         return RedirectResponse(f"/signin?next={quote(error.next_path)}", status_code=303)
     return app

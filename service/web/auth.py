@@ -25,18 +25,29 @@ def key_of(request: Request) -> str | None:
     return request.cookies.get(COOKIE)
 
 
-def allow(ctx: ServiceContext, *roles: Role) -> Any:
-    """A dependency admitting callers with one of ``roles`` (or admin); 401 without a valid key, 403 otherwise."""
+class SignInRequired(Exception):
+    """A page asked for without a valid key: the app answers with a redirect to the sign-in page."""
+
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+def allow(ctx: ServiceContext, *roles: Role, page: bool = False) -> Any:
+    """A dependency admitting callers with one of ``roles`` (or admin); 403 for another role. Without a valid key:
+    401 for the API, or (``page``) a redirect to the sign-in page so a browser can get one."""
 
     def caller(request: Request) -> Caller:
         key = key_of(request)
-        if not key:
-            raise HTTPException(401, "no API key: send `Authorization: Bearer <key>` (an admin creates keys with "
-                                     "`iceberg keys create`)", headers={"WWW-Authenticate": "Bearer"})
-        with ctx.sessions() as session:
-            found = authenticate(session, key)
+        found = None
+        if key:
+            with ctx.sessions() as session:
+                found = authenticate(session, key)
         if found is None:
-            raise HTTPException(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+            if page:
+                raise SignInRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+            raise HTTPException(401, "unknown or revoked API key" if key else
+                                "no API key: send `Authorization: Bearer <key>` (an admin creates keys with "
+                                "`iceberg keys create`)", headers={"WWW-Authenticate": "Bearer"})
         if found.role != "admin" and found.role not in roles:
             raise HTTPException(403, f"a {found.role} key may not do this; it needs one of: "
                                      f"{', '.join(sorted({*roles, 'admin'}))}")

@@ -10,28 +10,25 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from service.access.keys import Caller, Role, authenticate
-from service.batches import queue
 from service.batches.status import batch_status
+from service.corrections.routes import apply_correction
+from service.corrections.schemas import CorrectionRequest
 from service.rubrics.schemas import Rubric
 from service.scoring.highlight import marks_by_turn, split_turn
-from service.scoring.schemas import ReviewerOverride
 from service.storage import repository
 from service.transcripts.parsing import TranscriptError, parse_plain_text
-from service.web.auth import COOKIE, key_of
+from service.web.auth import COOKIE, allow
+from service.validation import describe_validation_error
 from service.web.params import Lang
 
 if TYPE_CHECKING:
     from service.context import ServiceContext
-
-
-class SignInRequired(Exception):
-    def __init__(self, next_path: str) -> None:
-        self.next_path = next_path
 
 
 @lru_cache(maxsize=1)
@@ -48,21 +45,7 @@ def render(name: str, **values: Any) -> HTMLResponse:
 
 
 def page_caller(ctx: ServiceContext, *roles: Role) -> Any:
-    """Like ``allow`` for pages: no key or a bad one leads to the sign-in page; a wrong role is a 403."""
-
-    def caller(request: Request) -> Caller:
-        key = key_of(request)
-        found = None
-        if key:
-            with ctx.sessions() as session:
-                found = authenticate(session, key)
-        if found is None:
-            raise SignInRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-        if found.role != "admin" and found.role not in roles:
-            raise HTTPException(403, f"a {found.role} key may not open this page")
-        return found
-
-    return Depends(caller)
+    return allow(ctx, *roles, page=True)
 
 
 def _criterion_names(rubric: Rubric, lang: str) -> dict[str, str]:
@@ -124,10 +107,7 @@ def router(ctx: ServiceContext) -> APIRouter:
             form = {"transcript_id": transcript_id, "agent_id": agent_id, "agent_name": agent_name,
                     "team_id": team_id, "text": text, "notes": notes}
             return render("submit.html", lang=lang, caller=caller, error=str(error), form=form)
-        with ctx.sessions.begin() as session:
-            batch_id, _ = queue.enqueue_batch(session, [transcript], None)
-            queue.close_if_done(session, batch_id)
-        ctx.wake_workers()
+        batch_id, _, _ = ctx.submit_batch([transcript])
         return RedirectResponse(f"/batches/{batch_id}?lang={lang}", status_code=303)
 
     @api.get("/batches/{batch_id}", response_class=HTMLResponse)
@@ -160,21 +140,12 @@ def router(ctx: ServiceContext) -> APIRouter:
     def correct_from_page(assessment_id: str, criterion_id: str = Form(...), score: str = Form(...),
                           comment: str = Form(""), lang: Lang = Form("zh"),
                           caller: Caller = page_caller(ctx, "reviewer")) -> RedirectResponse:
-        from datetime import datetime, timezone
-
-        if not comment.strip():
-            raise HTTPException(422, "comment: a correction needs a comment saying why")
-        value = None if score == "na" else int(score) if score in {"1", "2", "3", "4", "5"} else -1
-        if value == -1:
-            raise HTTPException(422, "score: choose 1-5 or not assessable")
-        override = ReviewerOverride(score=value, reviewer=caller.name, comment=comment.strip(),
-                                    at=datetime.now(timezone.utc))
         try:
-            with ctx.sessions.begin() as session:
-                if repository.correct_score(session, assessment_id, criterion_id, override) is None:
-                    raise HTTPException(404, f"no assessment {assessment_id!r}")
-        except repository.CorrectionError as error:
-            raise HTTPException(422, str(error)) from None
+            correction = CorrectionRequest(criterion_id=criterion_id, score=None if score == "na" else score,
+                                           comment=comment)  # type: ignore[arg-type]
+        except ValidationError as error:
+            raise HTTPException(422, describe_validation_error(error)) from None
+        apply_correction(ctx, assessment_id, correction, caller)
         return RedirectResponse(f"/assessments/{assessment_id}?lang={lang}#criterion-{criterion_id}", status_code=303)
 
     return api
