@@ -70,7 +70,7 @@ def test_a_reviewer_corrects_a_score(context: ServiceContext, scripted_llm: Scri
 
     with context.sessions() as session:
         [labelled], skipped = corrections_as_labels(session)
-    assert labelled.transcript.id == "C2001" and skipped == 0
+    assert labelled.transcript.id == "C2001" and skipped == 1  # rev-li's "not assessable" on logic is no label
     assert labelled.ratings == {"answering_skill": {"rev-li": 5.0, "rev-wang": 4.0}}
 
 
