@@ -19,7 +19,6 @@ from service.batches.schemas import BatchItem, JobState
 from service.storage.tables import BatchItemRow, BatchRow, JobRow
 from service.transcripts.schemas import Transcript
 
-TERMINAL = ("scored", "failed")
 
 
 def now() -> datetime:
