@@ -42,7 +42,14 @@ def test_keys_roles_and_team_scope(scored: ServiceContext) -> None:
             assert other.status_code == 403 and "own teams only" in other.json()["detail"]
             assert supervisor.post("/v1/assessments", json=transcript).status_code == 403
         with api_client(url, scored, "supervisor", ["T02"]) as elsewhere:
-            assert elsewhere.get("/v1/agents/A001/portrait").status_code == 403
+            denied = elsewhere.get("/v1/agents/A001/portrait")
+            assert denied.status_code == 403 and "agent A001 is in team T01" in denied.json()["detail"]
+            assert elsewhere.get("/v1/agents/A001/placements").status_code == 403
+        with api_client(url, scored, "supervisor", ["T01"]) as supervisor:
+            assert supervisor.get("/v1/agents/A001/portrait").status_code == 200
+            records = supervisor.get("/v1/agents/A001/placements").json()
+            assert [(r["period"], r["in_force"]) for r in records] == [("2026-10", True), ("2026-11", True)]
+            assert len(records[-1]["assessment_ids"]) == 5 and records[-1]["quadrant"]
         with api_client(url, scored, "platform") as platform:
             assert platform.post("/v1/assessments", json=transcript).status_code == 200
             some = platform.get("/v1/assessments", params={"limit": 1}).json()["items"][0]["id"]
