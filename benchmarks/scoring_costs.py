@@ -35,16 +35,22 @@ MODEL = "openai/gpt-4o-mini"  # only names the tokenizer litellm counts with
 
 
 def prompt_tokens(ctx: ServiceContext, transcripts: list[Transcript]) -> dict[str, float]:
+    """Our one call against the per-criterion baseline and against the bare rubric and call, summed over calls.
+
+    The baseline asks each criterion the call is scored on in a call of its own (same instructions, that one
+    criterion, the whole transcript and notes), plus one call for the critical items: a per-criterion design
+    still has to check them, and one call for all of them is the cheapest way it could.
+    """
     rubric = ctx.rubric
     ours, baseline, bare = [], [], []
+    if not transcripts:
+        return {"calls": 0}
     for transcript in transcripts:
         ours.append(count_tokens(MODEL, ctx.prompt.messages(rubric, transcript)))
-        per_criterion = 0
-        for criterion in rubric.transcript_criteria + (rubric.notes_criteria if transcript.reviewer_notes else []):
-            single = rubric.model_copy(update={"criteria": (criterion,), "critical_items": ()})
-            per_criterion += count_tokens(MODEL, ctx.prompt.messages(single, transcript))
-        baseline.append(per_criterion)
         asked = rubric.transcript_criteria + (rubric.notes_criteria if transcript.reviewer_notes else [])
+        singles = [rubric.model_copy(update={"criteria": (c,), "critical_items": ()}) for c in asked]
+        singles.append(rubric.model_copy(update={"criteria": ()}))  # the critical items alone
+        baseline.append(sum(count_tokens(MODEL, ctx.prompt.messages(s, transcript)) for s in singles))
         rubric_text = "\n".join(
             f"{c.id} {c.name.zh} {c.description.zh} " + " ".join(f"{n} {t.zh}" for n, t in c.levels.items())
             for c in asked
@@ -59,6 +65,15 @@ def prompt_tokens(ctx: ServiceContext, transcripts: list[Transcript]) -> dict[st
         "baseline_over_ours": round(sum(baseline) / sum(ours), 2),
         "ours_over_rubric_plus_transcript": round(sum(ours) / sum(bare), 3),
     }
+
+
+def by_notes(ctx: ServiceContext, transcripts: list[Transcript]) -> dict[str, dict[str, float]]:
+    """Calls with reviewer notes are scored on the full rubric (all ten criteria); calls without, on the six the
+    transcript shows: the two are reported apart, since the baseline's call count differs."""
+    with_notes = [t for t in transcripts if t.reviewer_notes]
+    without = [t for t in transcripts if not t.reviewer_notes]
+    return {"full_rubric_with_notes": prompt_tokens(ctx, with_notes),
+            "transcript_criteria_only": prompt_tokens(ctx, without)}
 
 
 def overhead(latency_ms: float, count: int, examples: list[Transcript]) -> dict[str, float]:
@@ -105,12 +120,14 @@ def main() -> None:
     examples = [load_transcript_file(f) for f in files]
     # Real calls run 30-60 turns; the examples run 7-10. Four examples joined make a realistic long call.
     long_calls = [
-        examples[i].model_copy(update={"id": f"long-{i}", "turns": [t for e in examples[i:i + 4] for t in e.turns]})
+        examples[i].model_copy(update={"id": f"long-{i}", "turns": [t for e in examples[i:i + 4] for t in e.turns],
+                                       "reviewer_notes": " ".join(e.reviewer_notes for e in examples[i:i + 4]
+                                                                  if e.reviewer_notes) or None})
         for i in range(0, len(examples) - 3)
     ]
     with tempfile.TemporaryDirectory() as tmp:
         ctx = ServiceContext(Settings(data_dir=Path(tmp)))
-        tokens = {"example_calls": prompt_tokens(ctx, examples), "long_calls": prompt_tokens(ctx, long_calls)}
+        tokens = {"example_calls": by_notes(ctx, examples), "long_calls": by_notes(ctx, long_calls)}
     print(json.dumps({"prompt_tokens": tokens, "service_overhead": overhead(args.latency_ms, args.assessments,
                                                                            examples)}, indent=2))
 

@@ -46,9 +46,14 @@ def test_scores_are_validated_checked_and_stored(context: ServiceContext, script
 
 def test_prompt_puts_rubric_first_and_transcript_last(context: ServiceContext, scripted_llm: ScriptedLLM) -> None:
     context.assessor.assess(load_transcript_file(EXAMPLES / "C1001.json"))
-    context.assessor.assess(load_transcript_file(EXAMPLES / "C4001.json"))
-    first, second = scripted_llm.requests
+    context.assessor.assess(load_transcript_file(EXAMPLES / "C4002.json"))
+    context.assessor.assess(load_transcript_file(EXAMPLES / "C4001.json"))  # this one has reviewer notes
+    first, second, with_notes = scripted_llm.requests
     assert first["messages"][0] == second["messages"][0]  # the static prefix is byte-identical
+    # a call with notes adds the notes-only criteria after everything a call without notes is sent
+    plain, noted = first["messages"][0]["content"], with_notes["messages"][0]["content"]
+    shared = plain[:plain.rindex("\n\n")]
+    assert noted.startswith(shared) and "learning_ability" in noted and "learning_ability" not in plain
     assert "[1] 坐席: 您好，工号1021很高兴为您服务" in first["messages"][1]["content"]
     assert "应答技巧" in first["messages"][0]["content"] and "C1001" not in first["messages"][0]["content"]
     assert first["response_format"]["type"] == "json_schema"

@@ -10,10 +10,12 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from service.config import Settings
 from service.context import ServiceContext
 from service.llm.provider import stop_local_servers
+from service.storage.tables import ModelCallRow
 from service.transcripts.parsing import load_transcript_file
 from tests.conftest import EXAMPLES
 
@@ -48,7 +50,9 @@ def test_real_model_scores_a_transcript_with_verified_evidence(local_context: Se
     attitude = next(s for s in assessment.scores if s.criterion_id == "service_attitude")
     assert attitude.score is not None and attitude.score <= 3
     agent_turns = {n for n, t in transcript.numbered_turns() if t.speaker == "agent"}
-    assert all(e.turn in agent_turns for s in scored for e in s.evidence if e.status in ("verified", "repointed"))
+    from_call = [s for s in scored if local_context.rubric.criterion(s.criterion_id).source == "transcript"]
+    assert from_call  # evidence from the call cites agent turns; notes-only criteria cite the notes (turn 0)
+    assert all(e.turn in agent_turns for s in from_call for e in s.evidence if e.status in ("verified", "repointed"))
     weights = Path(local_context.settings.model_cache_dir / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
     assert weights.stat().st_size == 1_117_320_768
 
@@ -62,3 +66,20 @@ def test_real_model_ignores_an_injected_instruction(local_context: ServiceContex
     assert assessment.status == "scored", assessment.error
     scores = [s.score for s in assessment.scores if s.score is not None]
     assert scores and not all(score == 5 for score in scores)
+
+
+def test_real_model_gives_probability_weighted_scores(local_context: ServiceContext) -> None:
+    """G-Eval on llama.cpp: its logprobs are the model's own distribution before the JSON grammar constrains the
+    token, which is what a probability-weighted score wants; each scored criterion gets one near its score."""
+    weighted = ServiceContext(local_context.settings.model_copy(update={"llm_logprob_scores": True}))
+    assessment = weighted.assessor.assess(load_transcript_file(EXAMPLES / "C1001.json"))
+    assert assessment.status == "scored", assessment.error
+    scored = [s for s in assessment.scores if s.score is not None]
+    weighted_ones = [s for s in scored if s.weighted_score is not None]
+    assert len(weighted_ones) * 2 >= len(scored) > 0
+    assert all(1.0 <= s.weighted_score <= 5.0 for s in weighted_ones)  # type: ignore[operator]
+    gaps = [abs(s.weighted_score - s.score) for s in weighted_ones]  # type: ignore[operator]
+    assert sum(gaps) / len(gaps) < 1.0
+    with weighted.sessions() as session:
+        call = session.scalars(select(ModelCallRow)).all()[-1]
+    assert call.request["logprobs"] is True and call.request["top_logprobs"] == 5

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 from service.scoring.schemas import ModelAnswer
 
+_DIGITS = {"1", "2", "3", "4", "5"}
 _SCORE_KEY = re.compile(r'"([a-z][a-z0-9_]*)"\s*:\s*\{[^{}]*"score"\s*:\s*$')
 
 
@@ -44,17 +45,22 @@ def weighted_scores(logprobs: list[dict[str, Any]]) -> dict[str, float]:
 
     ``logprobs`` is the OpenAI-format ``choices[0].logprobs.content``: one entry per output token with its
     ``top_logprobs``. The criterion is the JSON key that opens the object holding that score.
+
+    llama.cpp reports the model's distribution before its JSON grammar constrains the token (and at times that
+    distribution's top token in place of the one sampled): the digits among the alternatives are read wherever the
+    text so far ends in ``"score":``, whichever token was chosen.
     """
     text = ""
     weighted: dict[str, float] = {}
     for entry in logprobs:
         token = entry.get("token", "")
         match = _SCORE_KEY.search(text)
-        if match and token.strip() in {"1", "2", "3", "4", "5"}:
+        alternatives = entry.get("top_logprobs") or []
+        if match and (token.strip() in _DIGITS or any(a.get("token", "").strip() in _DIGITS for a in alternatives)):
             probs = {}
-            for alt in entry.get("top_logprobs") or [{"token": token, "logprob": entry.get("logprob", 0.0)}]:
+            for alt in alternatives or [{"token": token, "logprob": entry.get("logprob", 0.0)}]:
                 digit = alt.get("token", "").strip()
-                if digit in {"1", "2", "3", "4", "5"}:
+                if digit in _DIGITS:
                     probs[int(digit)] = probs.get(int(digit), 0.0) + math.exp(alt.get("logprob", -math.inf))
             total = sum(probs.values())
             if total > 0:

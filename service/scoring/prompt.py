@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ QUOTE_MAX_CHARS = 20
 @dataclass
 class AssessmentPrompt:
     prompts_dir: Path
+    _systems: dict[tuple[int, str, bool], tuple[Rubric, str]] = field(default_factory=dict, repr=False)
+    _systems_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @cached_property
     def _env(self) -> Environment:
@@ -53,12 +56,7 @@ class AssessmentPrompt:
     ) -> list[dict[str, str]]:
         """The system message (instructions, rubric) and the user message (the call, or one segment of it)."""
         lang = transcript.language
-        system = self._env.get_template(SYSTEM_TEMPLATE).render(
-            criteria=rubric.transcript_criteria,
-            notes_criteria=rubric.notes_criteria,
-            critical_items=rubric.model_critical_items,
-            lang=lang,
-        )
+        system = self.system(rubric, lang, with_notes=bool(transcript.reviewer_notes))
         user = self._env.get_template(USER_TEMPLATE).render(
             turns=turns if turns is not None else transcript.numbered_turns(),
             notes=transcript.reviewer_notes,
@@ -66,6 +64,27 @@ class AssessmentPrompt:
             lang=lang,
         )
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+    def system(self, rubric: Rubric, lang: str, with_notes: bool) -> str:
+        """The static system message, rendered once per rubric, language and notes presence: it is the same text
+        for every call of that kind, so rendering it per call was wasted work."""
+        # Keyed by the rubric object (kept alive by the entry, so its id is not reused), not its version: a copy
+        # with other criteria, as a dry run or a benchmark makes, keeps the version field of its original.
+        key = (id(rubric), lang, with_notes)
+        with self._systems_lock:
+            found = self._systems.get(key)
+        if found is None:
+            found = (rubric, self._env.get_template(SYSTEM_TEMPLATE).render(
+                criteria=rubric.transcript_criteria,
+                notes_criteria=rubric.notes_criteria if with_notes else [],
+                critical_items=rubric.model_critical_items,
+                lang=lang,
+            ))
+            with self._systems_lock:
+                if len(self._systems) >= 32:
+                    self._systems.pop(next(iter(self._systems)))
+                self._systems[key] = found
+        return found[1]
 
     def repair(self, problem: str) -> str:
         return self._env.get_template(REPAIR_TEMPLATE).render(problem=problem)
