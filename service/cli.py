@@ -304,11 +304,19 @@ def _cmd_serve(ctx: ServiceContext, args: argparse.Namespace) -> int:
 
 def _cmd_worker(ctx: ServiceContext, args: argparse.Namespace) -> int:
     """Only the workers: another machine sharing the (PostgreSQL) database scores jobs from the same queue."""
+    import signal
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM (docker stop, the server stopping its workers): finish calls in flight
+
+    signal.signal(signal.SIGTERM, stop)
     pool = ctx.start_workers(args.workers)
     _say(f"{pool.workers} worker(s) scoring batch jobs from {ctx.settings.sqlalchemy_url.split('://')[0]}; Ctrl-C stops")
     try:
         while True:
             time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
     finally:
         ctx.stop_workers()
 

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         default=None, ge=1, le=256, description="Workers scoring batch jobs; unset: llm_concurrency."
     )
     batch_lease_s: float = Field(default=60.0, gt=0, description="A job whose worker is silent this long is taken again.")
+    batch_processes: int = Field(
+        default=1, ge=1, le=32,
+        description="Processes sharing batch_workers under `iceberg serve` (a configured model only). Python runs "
+                    "one thread at a time per process: against a fast model, one process cannot keep many calls "
+                    "in flight.",
+    )
 
     # Which bundled GGUF runs when llm_model is unset.
     local_model: str = "qwen2.5-coder-1.5b"
@@ -61,6 +67,12 @@ class Settings(BaseSettings):
     examples_dir: Path = PROJECT_ROOT / "examples"
 
     cases_per_portrait: int = 3
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as ``ICEBERG_*`` variables: a child process started with them reads the same settings,
+        whether they came from the environment or were set in code."""
+        return {f"ICEBERG_{name.upper()}": str(value).lower() if isinstance(value, bool) else str(value)
+                for name, value in self.model_dump().items() if value is not None}
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.batches import queue
 from service.batches.webhook import deliver
+from service.batches.processes import WorkerProcesses
 from service.batches.worker import WorkerPool
 from service.cases.library import Program, TrainingCase, load_cases, load_programs
 from service.cases.retrieval import CaseIndex
@@ -33,6 +34,7 @@ from service.storage.database import make_engine, make_sessionmaker
 class ServiceContext:
     settings: Settings = field(default_factory=get_settings)
     _pool: WorkerPool | None = field(default=None, init=False, repr=False)
+    _processes: WorkerProcesses | None = field(default=None, init=False, repr=False)
 
     @cached_property
     def rubric(self) -> Rubric:
@@ -132,14 +134,25 @@ class ServiceContext:
                 QUEUE_DEPTH.labels(state).set(depth)
 
     def start_workers(self, workers: int | None = None) -> WorkerPool:
-        """Score queued batch jobs in this process (``iceberg serve`` and ``iceberg worker``)."""
+        """Score queued batch jobs in this process (``iceberg serve`` and ``iceberg worker``), and in
+        ``batch_processes - 1`` more beside it; the workers are shared out between them.
+
+        The bundled model runs on this machine's cores already: more processes would only compete with it."""
         if self._pool is None:
             count = workers or self.settings.batch_workers or self.settings.llm_concurrency
-            self._pool = WorkerPool(self, count, lease_s=self.settings.batch_lease_s,
+            remote = bool(self.settings.llm_model or self.settings.llm_deployments)
+            processes = min(self.settings.batch_processes if remote else 1, count)
+            each = -(-count // processes)
+            self._pool = WorkerPool(self, count - each * (processes - 1), lease_s=self.settings.batch_lease_s,
                                     on_batch_done=self.batch_done).start()
+            if processes > 1:
+                self._processes = WorkerProcesses(self.settings, processes - 1, each).start()
         return self._pool
 
     def stop_workers(self) -> None:
+        if self._processes is not None:
+            self._processes.stop()
+            self._processes = None
         if self._pool is not None:
             self._pool.stop()
             self._pool = None

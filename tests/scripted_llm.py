@@ -65,8 +65,17 @@ class ScriptedLLM:
         scripted = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real model servers do: no new connection per call
+            disable_nagle_algorithm = True  # headers and body go out in two writes; Nagle would hold the second
+
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except (ConnectionResetError, BrokenPipeError):
+                    pass  # a client killed with its connection open (the kill -9 tests): nothing to answer
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 """``/v1/models``, as OpenAI-compatible servers answer it (readiness probes ask it)."""
@@ -80,15 +89,19 @@ class ScriptedLLM:
                     self.wfile.write(data)
 
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                arrived = time.perf_counter()
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 scripted.requests.append(body)
-                if scripted.delay_s:
-                    time.sleep(scripted.delay_s)
                 handler = scripted.handler or (lambda r: (200, completion(answer_from_schema(r)), {}))
                 status, reply, headers = handler(body)
                 payload = reply if isinstance(reply, str) else json.dumps(reply, ensure_ascii=False)
                 data = payload.encode()
+                # The delay is the server's whole latency, its own work included, like a model with a fixed
+                # answer time: the client's overhead is then whatever it measures beyond the delay.
+                remaining = scripted.delay_s - (time.perf_counter() - arrived)
+                if remaining > 0:
+                    time.sleep(remaining)
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")

@@ -21,11 +21,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_serve(data_dir: Path, api_base: str, port: int, workers: int, lease_s: float) -> subprocess.Popen[bytes]:
+def start_serve(data_dir: Path, api_base: str, port: int, workers: int, lease_s: float,
+                processes: int = 1) -> subprocess.Popen[bytes]:
     """Start it and wait until ``/healthz`` answers; killed, with an error saying so, if it never does."""
     env = {**os.environ, "ICEBERG_DATA_DIR": str(data_dir), "ICEBERG_LLM_MODEL": "openai/scripted",
            "ICEBERG_LLM_API_BASE": api_base, "ICEBERG_LLM_API_KEY": "sk-test",
-           "ICEBERG_BATCH_WORKERS": str(workers), "ICEBERG_BATCH_LEASE_S": str(lease_s)}
+           "ICEBERG_BATCH_WORKERS": str(workers), "ICEBERG_BATCH_LEASE_S": str(lease_s),
+           "ICEBERG_BATCH_PROCESSES": str(processes)}
     process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], cwd=ROOT,
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60

@@ -16,6 +16,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from service.batches import queue
+from service.batches.worker import WorkerPool
+from service.config import Settings
 from service.context import ServiceContext
 from service.storage.tables import AssessmentRow, BatchRow, JobRow
 from service.transcripts.schemas import Transcript, Turn
@@ -156,8 +159,6 @@ def test_a_failed_call_is_recorded_and_a_resend_retries_it(context: ServiceConte
 
 
 def _platform_key(data_dir: Path) -> dict[str, str]:
-    from service.config import Settings
-
     return {"Authorization": f"Bearer {make_key(ServiceContext(Settings(data_dir=data_dir)), 'platform')}"}
 
 
@@ -187,7 +188,7 @@ def test_kill_9_mid_batch_loses_and_duplicates_nothing(scripted_llm: ScriptedLLM
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(20)
-    ctx = ServiceContext(__import__("service.config", fromlist=["Settings"]).Settings(data_dir=tmp_path / "data"))
+    ctx = ServiceContext(Settings(data_dir=tmp_path / "data"))
     with ctx.sessions() as session:
         per_transcript = session.execute(select(AssessmentRow.transcript_id, func.count())
                                          .group_by(AssessmentRow.transcript_id)).all()
@@ -207,3 +208,55 @@ def test_a_slow_model_keeps_its_lease(context: ServiceContext, scripted_llm: Scr
         batch = client.post("/v1/batches", json={"transcripts": [_call(1)]}).json()
         status = _wait_done(client, batch["id"], timeout_s=30)
     assert status["items"][0]["attempts"] == 1 and len(scripted_llm.requests) == 1
+
+
+def test_idle_workers_find_work_queued_elsewhere(context: ServiceContext, scripted_llm: ScriptedLLM) -> None:
+    """Work queued without waking this pool, as another process or machine queues it, is found by the pool's
+    watcher within its poll, not after the idle workers' own 5 s wait."""
+    pool = WorkerPool(context, 2, lease_s=30, idle_s=0.1).start()
+    try:
+        time.sleep(0.5)  # both workers found the queue empty and wait
+        with context.sessions.begin() as session:
+            queue.enqueue_batch(session, [Transcript.model_validate(_call(1))], None)
+        queued = time.monotonic()
+        while pool.processed < 1:
+            assert time.monotonic() - queued < 3, "the idle workers did not see the queued job"
+            time.sleep(0.02)
+    finally:
+        pool.stop()
+    assert len(scripted_llm.requests) == 1
+
+
+def test_worker_processes_beside_the_server_share_the_queue(scripted_llm: ScriptedLLM, tmp_path: Path) -> None:
+    """ICEBERG_BATCH_PROCESSES=2: `iceberg serve` starts a second worker process; both score jobs, each job once,
+    and the child stops with the server."""
+    scripted_llm.delay_s = 0.3
+    port = free_port()
+    data = tmp_path / "data"
+    headers = _platform_key(data)
+    server = start_serve(data, scripted_llm.api_base, port, workers=4, lease_s=10, processes=2)
+    log = data / "logs" / "worker-1.log"
+    try:
+        deadline = time.monotonic() + 60
+        while "2 worker(s) scoring" not in (log.read_text() if log.exists() else ""):
+            assert time.monotonic() < deadline, "the second worker process did not start"
+            time.sleep(0.1)
+        children = [int(c) for c in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()]
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, headers=headers) as client:
+            batch = client.post("/v1/batches", json={"transcripts": [_call(n) for n in range(24)]}).json()
+            status = _wait_done(client, batch["id"], timeout_s=120)
+        assert status["counts"]["scored"] == 24
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+    assert len(children) == 1
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{children[0]}").exists() and "zombie" not in Path(f"/proc/{children[0]}/status").read_text():
+        assert time.monotonic() < deadline, "the worker process outlived the server"
+        time.sleep(0.1)
+    ctx = ServiceContext(Settings(data_dir=data))
+    with ctx.sessions() as session:
+        owners = session.scalars(select(JobRow.lease_owner)).all()
+        assert session.scalar(select(func.count()).select_from(AssessmentRow)) == 24 == len(scripted_llm.requests)
+    pids = {owner.split(":")[1] for owner in owners}
+    assert pids == {str(server.pid), str(children[0])}  # both processes scored

@@ -16,7 +16,7 @@ from service.config import Settings
 from service.context import ServiceContext
 from service.scoring.schemas import ReviewerOverride
 from service.storage import repository
-from service.storage.tables import AssessmentRow, JobRow
+from service.storage.tables import AssessmentRow, BatchRow, JobRow
 from service.transcripts.parsing import load_transcript_file
 from service.transcripts.schemas import Transcript, Turn
 from tests.conftest import EXAMPLES
@@ -75,3 +75,30 @@ def test_two_machines_share_the_queue_without_double_processing(pg_url: str, scr
         assert session.scalar(select(func.max(JobRow.attempts))) == 1  # every job claimed exactly once
     assert len(scripted_llm.requests) == 30
     assert sum(p.processed for p in pools) == 30 and all(p.processed > 0 for p in pools)  # both machines worked
+
+
+def test_a_batch_closes_when_its_last_jobs_finish_at_once(pg_url: str, scripted_llm: ScriptedLLM,
+                                                         tmp_path: Path) -> None:
+    """Eight workers finishing eight jobs at the same moment: under read committed each could see another's job
+    still running and none close the batch. The batch row is locked for the check, so the last one closes it."""
+    scripted_llm.delay_s = 0.4
+    machines = [_context(pg_url, scripted_llm, tmp_path / f"m{n}") for n in range(2)]
+    for machine in machines:
+        machine.start_workers(4)
+    try:
+        for round_ in range(3):
+            transcripts = [Transcript(id=f"close{round_}-{n}", agent_id="A1",
+                                      turns=[Turn(speaker="agent", text=f"您好{round_}-{n}")]) for n in range(8)]
+            batch_id, _ = machines[0].submit_batch(transcripts)[:2]
+            deadline = time.monotonic() + 60
+            while True:
+                with machines[0].sessions() as session:
+                    counts = queue.counts(session, batch_id)
+                    status = session.get(BatchRow, batch_id).status
+                if counts["scored"] == 8 and status == "done":
+                    break
+                assert time.monotonic() < deadline, f"round {round_}: {counts}, batch {status}"
+                time.sleep(0.1)
+    finally:
+        for m in machines:
+            m.stop_workers()

@@ -199,10 +199,10 @@ def _attempt(
         call.completion_tokens = getattr(usage, "completion_tokens", None)
         details = getattr(usage, "prompt_tokens_details", None)
         call.cached_tokens = getattr(details, "cached_tokens", None) if details else None
-    try:
-        call.cost_usd = float(litellm.completion_cost(completion_response=response))
-    except Exception:  # unknown models (the local one) have no price: cost stays unknown, not zero
-        call.cost_usd = None
+    # litellm prices the response while logging it; pricing it again here cost a millisecond a call. Unknown
+    # models (the local one) have no price: the cost stays unknown, not zero.
+    cost = (getattr(response, "_hidden_params", None) or {}).get("response_cost")
+    call.cost_usd = float(cost) if cost is not None else None
     call.extra["finish_reason"] = choice.finish_reason
     if choice.finish_reason == "length":
         call.outcome = "truncated"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import ctypes
 import os
 import signal
 import socket
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from service.child_process import die_with_parent
 from service.config import Settings
 from service.llm.bundled_weights import bundled_model, ensure_weights
 
@@ -32,12 +32,6 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    pr_set_pdeathsig = 1
-    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 class LocalModelServer:
@@ -84,8 +78,8 @@ class LocalModelServer:
         if self.settings.local_speculative:
             command.append("--ngram-speculation")
         log = self.log_path.open("ab")
-        preexec = _die_with_parent if sys.platform.startswith("linux") else None
-        self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec)
+        self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                         preexec_fn=die_with_parent())
         log.close()
         atexit.register(self.stop)
         base = f"http://127.0.0.1:{port}"

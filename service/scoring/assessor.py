@@ -110,7 +110,8 @@ def build_scores(judgement: "Judgement", masked: Transcript, rubric: Rubric, sou
                 needs_review=item.score is not None and not has_support(evidence),
                 source=source,
                 agreement=judgement.agreement.get(criterion.id),
-                weighted_score=judgement.weighted.get(criterion.id),
+                # llama.cpp gives digit probabilities even where the grammar chose null: no score, no weight
+                weighted_score=judgement.weighted.get(criterion.id) if item.score is not None else None,
             )
         )
     return scores
@@ -147,12 +148,17 @@ class Assessor:
     sessions: sessionmaker[Session]
     endpoint_factory: Callable[[Settings], ModelEndpoint] = resolve_endpoint
 
-    def assess(self, transcript: Transcript, fresh: bool = False, dry_run: bool = False) -> Assessment:
+    def assess(
+        self, transcript: Transcript, fresh: bool = False, dry_run: bool = False,
+        also: Callable[[Session, Assessment], None] | None = None,
+    ) -> Assessment:
         """Score the transcript, or return the stored assessment of the same content.
 
         ``fresh`` asks the model again and keeps the result out of the store (its calls are still logged): what
         stability runs need to see the model's run-to-run spread. ``dry_run`` also keeps the transcript out:
-        trying a draft rubric stores nothing but the log of the model calls it cost.
+        trying a draft rubric stores nothing but the log of the model calls it cost. ``also`` runs in the
+        transaction that stores a new assessment (a batch job's outcome is recorded with it: one write, not
+        two); it is not called for a cached answer, which writes nothing.
         """
         fresh = fresh or dry_run
         model = model_name(self.settings)
@@ -201,6 +207,8 @@ class Assessor:
                 repository.save_assessment(session, assessment, key)
             for call in calls:
                 repository.log_model_call(session, call, transcript.id, assessment_id)
+            if also is not None:
+                also(session, assessment)
         for call in calls:
             observe_model_call(call)
         ASSESSMENTS.labels(assessment.status).inc()

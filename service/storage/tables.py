@@ -132,7 +132,7 @@ class JobRow(Base):
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16), index=True, default="queued")  # queued|running|scored|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_owner: Mapped[str | None] = mapped_column(String(64))  # host:pid:pool:worker; kept once finished
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     assessment_id: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
