@@ -1,5 +1,6 @@
 """SQLite's one writer, queued in-process: a writer waits on a lock that is handed over when the holder's
-connection goes back to the pool, whether it committed, rolled back or failed; readers never wait for it."""
+connection goes back to the pool, whether it committed, rolled back or failed; readers never wait for it.
+(That the hand-over is quicker than SQLite's busy wait is a speed claim: benchmarks/batch_throughput.py.)"""
 
 from __future__ import annotations
 
@@ -18,35 +19,34 @@ def _row(n: int) -> TranscriptRow:
     return TranscriptRow(id=f"t{n}", agent_id="A1", content_hash="h", body={})
 
 
-def test_a_writer_waits_for_the_holder_and_follows_at_once(tmp_path: Path) -> None:
+def test_a_writer_waits_for_the_holder_and_readers_do_not(tmp_path: Path) -> None:
     sessions = make_sessionmaker(make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}"))
-    holding, finished = threading.Event(), {}
+    holding, at = threading.Event(), {}
 
     def hold() -> None:
         with sessions.begin() as session:
             session.add(_row(1))
             session.flush()  # the write lock is taken here
             holding.set()
-            time.sleep(0.4)
+            time.sleep(0.5)
+            at["holder_commits"] = time.monotonic()
 
     def write() -> None:
         holding.wait()
         with sessions.begin() as session:
             session.add(_row(2))
-        finished["at"] = time.monotonic()
+        at["writer_done"] = time.monotonic()
 
     threads = [threading.Thread(target=hold), threading.Thread(target=write)]
-    started = time.monotonic()
     for thread in threads:
         thread.start()
     holding.wait()
-    with sessions() as session:  # a reader is not held up by the open write
+    with sessions() as session:  # a reader is not held up by the open write, and does not see it
         assert session.scalar(select(func.count()).select_from(TranscriptRow)) == 0
-    read_at = time.monotonic()
+    at["read_done"] = time.monotonic()
     for thread in threads:
         thread.join(10)
-    assert read_at - started < 0.3
-    assert 0.4 <= finished["at"] - started < 1.0  # after the holder's commit, without a busy-wait's sleep
+    assert at["read_done"] < at["holder_commits"] <= at["writer_done"]
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(TranscriptRow)) == 2
 
