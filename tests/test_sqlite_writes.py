@@ -1,9 +1,12 @@
 """SQLite's one writer, queued in-process: a writer waits on a lock that is handed over when the holder's
-connection goes back to the pool, whether it committed, rolled back or failed; readers never wait for it.
+connection goes back to the pool, whether it committed, rolled back or failed, or its process died; readers never
+wait for it.
 (That the hand-over is quicker than SQLite's busy wait is a speed claim: benchmarks/batch_throughput.py.)"""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -13,6 +16,8 @@ from sqlalchemy import func, select, text
 
 from service.storage.database import make_engine, make_sessionmaker
 from service.storage.tables import TranscriptRow
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _row(n: int) -> TranscriptRow:
@@ -76,3 +81,39 @@ def test_the_lock_is_released_when_a_write_fails_or_rolls_back(tmp_path: Path) -
     assert done.wait(5), "a writer in another thread waited for a lock nobody held"
     with sessions() as session:
         assert session.scalars(select(TranscriptRow.id)).all() == ["t3"]
+
+
+_HOLDER = """
+import sys, time
+from service.storage.database import make_engine, make_sessionmaker
+from service.storage.tables import TranscriptRow
+sessions = make_sessionmaker(make_engine(sys.argv[1]))
+with sessions.begin() as session:
+    session.add(TranscriptRow(id="held", agent_id="A1", content_hash="h", body={}))
+    session.flush()
+    print("holding", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_process_killed_while_writing_does_not_block_the_others(tmp_path: Path) -> None:
+    """The gate between processes is a file lock: a holder killed with kill -9 loses it with its process."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    sessions = make_sessionmaker(make_engine(url))
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, url], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    finally:
+        holder.kill()
+        holder.wait(10)
+    done = threading.Event()
+
+    def write() -> None:
+        with sessions.begin() as session:
+            session.add(_row(1))
+        done.set()
+
+    threading.Thread(target=write, daemon=True).start()
+    assert done.wait(10), "the killed holder's lock was never released"
+    with sessions() as session:
+        assert session.scalars(select(TranscriptRow.id)).all() == ["t1"]  # the killed write was rolled back

@@ -3,56 +3,19 @@ PostgreSQL alike; a database from before migrations existed is recognised and up
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-
-
-class SqliteWriteGate:
-    """One writing transaction at a time in this process, queued on a Python lock.
-
-    SQLite has one writer. Without this, a thread that finds the write lock taken sleeps in SQLite's busy
-    handler (1, 2, 5, 10 ... 100 ms) and wakes late; with 32 batch workers that was most of a batch's time.
-    Here a writer waits on a lock that hands over the moment the holder's connection goes back to the pool
-    after its commit or rollback. Other processes on the same file still meet SQLite's own busy wait.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._holder: int | None = None
-
-    def install(self, engine: Engine) -> None:
-        event.listen(engine, "before_cursor_execute", self._before_execute)
-        event.listen(engine.pool, "checkin", self._release)
-        event.listen(engine.pool, "invalidate", self._release_invalidated)
-
-    def _before_execute(self, conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if conn.info.get("write_gate") or not statement.lstrip()[:7].upper().startswith(_WRITES):
-            return
-        if self._holder == threading.get_ident():
-            return  # this thread writes on another connection already: SQLite's own lock decides, as before
-        self._lock.acquire()
-        self._holder = threading.get_ident()
-        conn.info["write_gate"] = True
-
-    def _release(self, _dbapi_connection: Any, record: Any) -> None:
-        if record is not None and record.info.pop("write_gate", False):
-            self._holder = None
-            self._lock.release()
-
-    def _release_invalidated(self, dbapi_connection: Any, record: Any, _exception: Any) -> None:
-        self._release(dbapi_connection, record)
-
+from service.storage.write_gate import write_gate
 
 
 def make_engine(url: str) -> Engine:
+    gate = None
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        database = Path(url.removeprefix("sqlite:///"))
+        database.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=16,
                                max_overflow=64)
 
@@ -65,10 +28,12 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
-        SqliteWriteGate().install(engine)
+        gate = write_gate(database)
     else:
         engine = create_engine(url, pool_pre_ping=True)
     migrate(engine)
+    if gate is not None:
+        gate.install(engine)
     return engine
 
 
