@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from service.storage.database import make_engine, make_sessionmaker
 from service.storage.tables import TranscriptRow
@@ -22,6 +23,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _row(n: int) -> TranscriptRow:
     return TranscriptRow(id=f"t{n}", agent_id="A1", content_hash="h", body={})
+
+
+def _writes_within(sessions: sessionmaker[Session], row: TranscriptRow, seconds: float) -> bool:
+    """Whether a write from another thread commits within the time (a leaked lock would hold it for ever)."""
+    done = threading.Event()
+
+    def write() -> None:
+        with sessions.begin() as session:
+            session.add(row)
+        done.set()
+
+    threading.Thread(target=write, daemon=True).start()
+    return done.wait(seconds)
 
 
 def test_a_writer_waits_for_the_holder_and_readers_do_not(tmp_path: Path) -> None:
@@ -70,15 +84,7 @@ def test_the_lock_is_released_when_a_write_fails_or_rolls_back(tmp_path: Path) -
         with sessions.begin() as session:
             session.execute(text("INSERT INTO no_such_table VALUES (1)"))
 
-    done = threading.Event()
-
-    def write() -> None:
-        with sessions.begin() as session:
-            session.add(_row(3))
-        done.set()
-
-    threading.Thread(target=write, daemon=True).start()
-    assert done.wait(5), "a writer in another thread waited for a lock nobody held"
+    assert _writes_within(sessions, _row(3), 5), "a writer in another thread waited for a lock nobody held"
     with sessions() as session:
         assert session.scalars(select(TranscriptRow.id)).all() == ["t3"]
 
@@ -106,14 +112,6 @@ def test_a_process_killed_while_writing_does_not_block_the_others(tmp_path: Path
     finally:
         holder.kill()
         holder.wait(10)
-    done = threading.Event()
-
-    def write() -> None:
-        with sessions.begin() as session:
-            session.add(_row(1))
-        done.set()
-
-    threading.Thread(target=write, daemon=True).start()
-    assert done.wait(10), "the killed holder's lock was never released"
+    assert _writes_within(sessions, _row(1), 10), "the killed holder's lock was never released"
     with sessions() as session:
         assert session.scalars(select(TranscriptRow.id)).all() == ["t1"]  # the killed write was rolled back
