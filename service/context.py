@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -28,6 +29,8 @@ from service.scoring.schemas import Assessment
 from service.transcripts.schemas import Transcript
 from service.storage import repository
 from service.storage.database import make_engine, make_sessionmaker
+
+log = logging.getLogger("iceberg.worker")
 
 
 @dataclass
@@ -141,6 +144,10 @@ class ServiceContext:
         if self._pool is None:
             count = workers or self.settings.batch_workers or self.settings.llm_concurrency
             remote = bool(self.settings.llm_model or self.settings.llm_deployments)
+            if self.settings.batch_processes > 1 and not remote:
+                log.warning("ICEBERG_BATCH_PROCESSES=%d ignored: the bundled model already uses every core, so "
+                            "batch workers stay in one process (set ICEBERG_LLM_MODEL to use a remote model)",
+                            self.settings.batch_processes)
             processes = min(self.settings.batch_processes if remote else 1, count)
             each = -(-count // processes)
             self._pool = WorkerPool(self, count - each * (processes - 1), lease_s=self.settings.batch_lease_s,

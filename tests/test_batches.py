@@ -260,3 +260,16 @@ def test_worker_processes_beside_the_server_share_the_queue(scripted_llm: Script
         assert session.scalar(select(func.count()).select_from(AssessmentRow)) == 24 == len(scripted_llm.requests)
     pids = {owner.split(":")[1] for owner in owners}
     assert pids == {str(server.pid), str(children[0])}  # both processes scored
+
+
+def test_worker_processes_are_not_started_beside_the_bundled_model(tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """The bundled model uses every core already: ICEBERG_BATCH_PROCESSES is ignored, and the log says so."""
+    ctx = ServiceContext(Settings(data_dir=tmp_path, batch_processes=2, batch_workers=2))
+    with caplog.at_level("WARNING", logger="iceberg.worker"):
+        pool = ctx.start_workers()
+    try:
+        assert pool.workers == 2 and ctx._processes is None
+        assert "ICEBERG_BATCH_PROCESSES=2 ignored" in caplog.text
+    finally:
+        ctx.stop_workers()

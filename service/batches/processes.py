@@ -43,10 +43,6 @@ class WorkerProcesses:
                  self.threads_each, logs)
         return self
 
-    @property
-    def pids(self) -> list[int]:
-        return [child.pid for child in self._children]
-
     def stop(self, timeout_s: float = 30.0) -> None:
         """SIGTERM: each child finishes the calls it has in flight and exits; killed if it takes longer."""
         for child in self._children:
