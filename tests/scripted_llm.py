@@ -37,12 +37,12 @@ def answer_from_schema(
     schema = request["response_format"]["json_schema"]["schema"]
     user_text = request["messages"][-1]["content"]
     answer: dict[str, Any] = {}
-    for cid, spec in schema["properties"].items():
+    for cid in schema["properties"]:
         if cid == "critical":
             answer[cid] = critical or []
             continue
-        quotes = [q for q in spec["properties"]["quote"].get("enum", ["您好"]) if q]
-        turns = [t for t in spec["properties"]["turn"].get("enum", [1]) if t] or [0]
+        quotes = [q for q in criterion_field(schema, cid, "quote").get("enum", ["您好"]) if q]
+        turns = [t for t in criterion_field(schema, cid, "turn").get("enum", [1]) if t] or [0]
         value = score(cid, user_text)
         answer[cid] = {
             "turn": turns[0] if value is not None else 0,
@@ -51,6 +51,19 @@ def answer_from_schema(
             "score": value,
         }
     return json.dumps(answer, ensure_ascii=False)
+
+
+def resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """``node`` with its local ``$ref`` (``#/$defs/...``) followed, as a grammar compiler would."""
+    while "$ref" in node:
+        node = schema["$defs"][node["$ref"].removeprefix("#/$defs/")]
+    return node
+
+
+def criterion_field(schema: dict[str, Any], criterion_id: str, name: str) -> dict[str, Any]:
+    """The schema of one field (``turn``, ``quote``...) of a criterion's answer, references resolved."""
+    criterion = resolve(schema, schema["properties"][criterion_id])
+    return resolve(schema, criterion["properties"][name])
 
 
 @dataclass

@@ -7,11 +7,12 @@ import json
 from sqlalchemy import select
 
 from service.context import ServiceContext
+from service.scoring.prompt import agent_clauses
 from service.storage.tables import AssessmentRow, ModelCallRow
 from service.transcripts.parsing import load_transcript_file
 from service.transcripts.schemas import Transcript
 from tests.conftest import EXAMPLES
-from tests.scripted_llm import ScriptedLLM, answer_from_schema, completion
+from tests.scripted_llm import ScriptedLLM, answer_from_schema, completion, criterion_field
 
 PII_CALL = Transcript(
     id="pii-1", agent_id="A9",
@@ -192,10 +193,24 @@ def test_notes_only_dimensions_are_scored_from_the_notes(context: ServiceContext
     transcript = load_transcript_file(EXAMPLES / "C4001.json")  # has reviewer notes
     assessment = context.assessor.assess(transcript)
     schema = scripted_llm.requests[0]["response_format"]["json_schema"]["schema"]
-    assert schema["properties"]["work_style"]["properties"]["turn"] == {"enum": [0]}
+    assert criterion_field(schema, "work_style", "turn") == {"enum": [0]}
     work_style = next(s for s in assessment.scores if s.criterion_id == "work_style")
     assert work_style.score == 3 and work_style.evidence[0].status == "verified"
     assert work_style.evidence[0].quote in (transcript.reviewer_notes or "")
+
+
+def test_answer_schema_states_each_constraint_once(context: ServiceContext, scripted_llm: ScriptedLLM) -> None:
+    """The agent's clauses are the allowed quotes of every criterion and critical item; sent once, not per use."""
+    transcript = load_transcript_file(EXAMPLES / "C4001.json")
+    context.assessor.assess(transcript)
+    schema = scripted_llm.requests[0]["response_format"]["json_schema"]["schema"]
+    sent = json.dumps(schema, ensure_ascii=False)
+    clauses = agent_clauses(list(transcript.numbered_turns()))
+    assert clauses and all(sent.count(json.dumps(c, ensure_ascii=False)) == 1 for c in clauses)
+    for criterion in context.rubric.transcript_criteria:
+        assert criterion_field(schema, criterion.id, "quote")["enum"] == [*clauses, ""]
+    critical_quote = schema["properties"]["critical"]["items"]["properties"]["quote"]
+    assert schema["$defs"][critical_quote["$ref"].removeprefix("#/$defs/")]["enum"] == [*clauses, ""]
 
 
 def test_critical_items_raise_flags_kept_apart_from_scores(context: ServiceContext, scripted_llm: ScriptedLLM) -> None:

@@ -8,7 +8,7 @@ from service.scoring.schemas import CriterionAnswer, ModelAnswer
 from service.scoring.segments import SegmentError, merge_answers, plan_segments
 from service.storage.tables import ModelCallRow
 from service.transcripts.schemas import Transcript, Turn
-from tests.scripted_llm import ScriptedLLM
+from tests.scripted_llm import ScriptedLLM, criterion_field
 
 
 def _turns(n: int, length: int = 10) -> list[tuple[int, Turn]]:
@@ -68,7 +68,7 @@ def test_long_call_is_scored_in_segments_with_original_turn_numbers(
         seen_turns.update(numbers)
     assert seen_turns == set(range(1, 81))  # every turn scored, none dropped
     schema = scripted_llm.requests[-1]["response_format"]["json_schema"]["schema"]
-    later = schema["properties"]["logic"]["properties"]["turn"]["enum"]
+    later = criterion_field(schema, "logic", "turn")["enum"]
     assert min(t for t in later if t) > 2  # the last segment cites its own, original turn numbers
     assert all(s.evidence[0].status == "verified" for s in assessment.scores if s.score is not None)
     with small.sessions() as session:

@@ -139,24 +139,15 @@ def answer_schema(
         if clauses:
             quote = {"enum": [*clauses, ""]}
         turn = {"enum": [*(n for n, t in turns if t.speaker == "agent"), 0]}
-
-    def criterion_schema(turn_schema: dict[str, Any], quote_schema: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "properties": {
-                "turn": turn_schema,
-                "quote": quote_schema,
-                "why": {"type": "string", "maxLength": RATIONALE_MAX_CHARS},
-                "score": {"enum": [1, 2, 3, 4, 5, None]},
-            },
-            "required": ["turn", "quote", "why", "score"],
-            "additionalProperties": False,
-        }
-
-    properties: dict[str, Any] = {c.id: criterion_schema(turn, quote) for c in rubric.transcript_criteria}
+    # Each shape is written once under $defs and referenced: the agent's clauses would otherwise be repeated for
+    # every criterion, tripling the schema that is sent, hashed, logged and compiled to a grammar on every call.
+    defs: dict[str, Any] = {"turn": turn, "quote": quote,
+                            "criterion": _criterion_schema({"$ref": "#/$defs/turn"}, {"$ref": "#/$defs/quote"})}
+    properties: dict[str, Any] = {c.id: {"$ref": "#/$defs/criterion"} for c in rubric.transcript_criteria}
     if notes:
-        note_quote = {"enum": [*note_clauses(notes), ""]} if turns is not None else quote
-        properties.update({c.id: criterion_schema({"enum": [0]}, note_quote) for c in rubric.notes_criteria})
+        note_quote = {"enum": [*note_clauses(notes), ""]} if turns is not None else {"$ref": "#/$defs/quote"}
+        defs["notes_criterion"] = _criterion_schema({"enum": [0]}, note_quote)
+        properties.update({c.id: {"$ref": "#/$defs/notes_criterion"} for c in rubric.notes_criteria})
     items = rubric.model_critical_items
     if items:
         properties["critical"] = {
@@ -164,7 +155,8 @@ def answer_schema(
             "maxItems": len(items),
             "items": {
                 "type": "object",
-                "properties": {"id": {"enum": [i.id for i in items]}, "turn": turn, "quote": quote},
+                "properties": {"id": {"enum": [i.id for i in items]}, "turn": {"$ref": "#/$defs/turn"},
+                               "quote": {"$ref": "#/$defs/quote"}},
                 "required": ["id", "turn", "quote"],
                 "additionalProperties": False,
             },
@@ -173,5 +165,20 @@ def answer_schema(
         "type": "object",
         "properties": properties,
         "required": list(properties),
+        "additionalProperties": False,
+        "$defs": defs,
+    }
+
+
+def _criterion_schema(turn: dict[str, Any], quote: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "turn": turn,
+            "quote": quote,
+            "why": {"type": "string", "maxLength": RATIONALE_MAX_CHARS},
+            "score": {"enum": [1, 2, 3, 4, 5, None]},
+        },
+        "required": ["turn", "quote", "why", "score"],
         "additionalProperties": False,
     }
