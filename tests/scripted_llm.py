@@ -53,6 +53,15 @@ def answer_from_schema(
     return json.dumps(answer, ensure_ascii=False)
 
 
+def default_reply(request: dict[str, Any]) -> Reply:
+    """A schema-valid answer; a request without a schema gets a 400 that says so, as a strict server would, rather
+    than a dropped connection (a KeyError in the handler thread) that a client would retry as a network fault."""
+    if "json_schema" not in (request.get("response_format") or {}):
+        error = f"scripted server: no response_format.json_schema in the request (keys: {sorted(request)})"
+        return 400, {"error": {"message": error, "type": "invalid_request_error"}}, {}
+    return 200, completion(answer_from_schema(request)), {}
+
+
 def resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     """``node`` with its local ``$ref`` (``#/$defs/...``) followed, as a grammar compiler would."""
     while "$ref" in node:
@@ -106,8 +115,7 @@ class ScriptedLLM:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 scripted.requests.append(body)
-                handler = scripted.handler or (lambda r: (200, completion(answer_from_schema(r)), {}))
-                status, reply, headers = handler(body)
+                status, reply, headers = (scripted.handler or default_reply)(body)
                 payload = reply if isinstance(reply, str) else json.dumps(reply, ensure_ascii=False)
                 data = payload.encode()
                 # The delay is the server's whole latency, its own work included, like a model with a fixed
