@@ -106,7 +106,8 @@ def _assessments(api_base: str, count: int, examples: list[Transcript]) -> dict[
             assert assessment.status == "scored" and not assessment.cached, assessment.error
         cpu = (time.process_time() - cpu) * 1000 / count
         with ctx.sessions() as session:
-            in_call = [row.latency_ms for row in session.scalars(select(ModelCallRow))][3:]
+            rows = session.scalars(select(ModelCallRow).order_by(ModelCallRow.id))
+            in_call = [row.latency_ms for row in rows][3:]  # after the warm-up calls
     return {"wall": statistics.median(walls), "in_call": statistics.median(in_call), "cpu": cpu}
 
 

