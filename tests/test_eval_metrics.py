@@ -89,3 +89,25 @@ def test_human_ceiling_by_rater_name_matches_positional_and_skips_missing_raters
     expected_a = pearson([1, 3, 5, 2], [2, 3.5, 4.5, 2])
     expected_b = pearson([2, 3, 4, 2], [1.5, 3.5, 5, 2])
     assert human_ceiling(partial, pearson) == pytest.approx((expected_a + expected_b + expected_c) / 3)
+
+
+def test_paired_comparison_measures_the_change_not_the_level() -> None:
+    """Two runs on the same dialogues: no change gives exactly zero; moving scores onto the raters' gives a gain
+    whose whole interval is above zero."""
+    from benchmarks.paired_comparison import compare
+
+    humans = [1, 2, 3, 4, 5, 2, 3, 4, 1, 5, 3, 2, 4, 5, 1, 3, 2, 4, 3, 5]
+    off = [min(5, h + 2) if n % 2 else max(1, h - 2) for n, h in enumerate(humans)]
+
+    def report(scores: list[int]) -> dict:
+        return {"criteria": [{"criterion": "logic", "label": "E", "offset": 0.0}],
+                "items": [{"dialogue_id": str(n), "model": {"logic": s}, "human": {"E": float(h)}}
+                          for n, (s, h) in enumerate(zip(scores, humans))]}
+
+    same = {r["metric"]: r for r in compare(report(off), report(off), rounds=200, seed=1)}
+    assert all(r["change"] == r["low"] == r["high"] == 0 and r["scores_changed"] == 0 for r in same.values())
+    better = {r["metric"]: r for r in compare(report(off), report(humans), rounds=200, seed=1)}
+    assert better["qwk"]["low"] > 0 and better["adjacent"]["low"] > 0
+    assert better["qwk"]["scores_changed"] == sum(o != h for o, h in zip(off, humans))
+    assert compare(report(off), report(humans), rounds=200, seed=1) == compare(report(off), report(humans),
+                                                                              rounds=200, seed=1)
