@@ -144,8 +144,8 @@ def _client_floor(api_base: str, latency_ms: float, count: int, request: dict) -
 def _wake_penalty(latency_ms: float, request: dict, rounds: int = 30) -> float:
     """A fixed piece of CPU work timed right after a sleep of the model's latency, over the same work done hot.
 
-    A VM's idle vCPU comes back with cold caches and a low clock: every millisecond of work after a model call
-    costs more than it does back to back. This ratio says how much, so the figures above can be read.
+    An idle vCPU can come back slower (cold caches, a lower clock): a millisecond of work after a model call can
+    cost more than it does back to back. This ratio says how much, so the figures above can be read.
     """
     def work() -> float:
         t0 = time.perf_counter()
